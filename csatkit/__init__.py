@@ -1,0 +1,5 @@
+"""csatkit: customer-satisfaction analytics for contact centres."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
