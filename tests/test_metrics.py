@@ -311,3 +311,12 @@ def test_csat_and_nps_intervals_cover_at_nominal_rate_n200():
         truth = 100 * (0.45 - 0.25)
         cover = ((out["ci_low"] <= truth) & (truth <= out["ci_high"])).mean()
         assert 0.935 <= cover <= 0.965, (method, cover)
+
+
+def test_quarter_key_is_derived_from_interaction_at():
+    df = likert({5: 2, 1: 2}).assign(interaction_at=pd.to_datetime(["2026-03-31", "2026-04-01", "2026-04-02", "2026-01-05"]))
+    out = csat(df, "quarter").set_index("quarter")
+    # 2026Q1: scores 5 (Mar 31) and 1 (Jan 5) -> 50%; 2026Q2: 5 and 1 -> 50%
+    assert out.loc["2026Q1", "n"] == 2 and out.loc["2026Q2", "n"] == 2
+    fiscal = csat(df, "quarter", fy_start=4).set_index("quarter")
+    assert set(fiscal.index) == {"FY2026Q4", "FY2027Q1"}
