@@ -27,7 +27,7 @@ import pandas as pd
 
 from ._validate import as_list, check_columns
 from .exceptions import InputError, ParameterError
-from .scales import Scale, get_scale, SCALES
+from .scales import SCALES, Scale, get_scale, names_for
 
 __all__ = ["ScoreTable", "tabulate", "select_scale", "PERIOD_KEYS"]
 
@@ -232,8 +232,7 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
     if sc is None:
         raise ParameterError(f"Pass `scale=`: the data has no 'scale' column. Known scales: {list(SCALES)}.")
     if "scale" in data.columns:
-        names = {sc.name} | {k for k, v in _alias_map().items() if v == sc.name}
-        data = data[data["scale"].astype(str).isin(names)]
+        data = data[data["scale"].astype(str).isin(names_for(sc))]
     scores = pd.to_numeric(data[score], errors="coerce")
     nonnum = scores.isna() & data[score].notna()
     if nonnum.any():
@@ -253,6 +252,11 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
     for k in keys:
         if data[k].isna().any():
             pos = np.flatnonzero(data[k].isna().to_numpy())[0]
+            if k in PERIOD_KEYS and k not in responses.columns:
+                raise InputError(
+                    f"Cannot assign a {k} to row {data.index[pos]}: its 'interaction_at' is missing; "
+                    "drop the rows without a timestamp or group without a period key."
+                )
             raise InputError(
                 f"Group key {k!r} is missing in row {data.index[pos]}; fill it (e.g. 'unknown') or drop those rows."
             )
@@ -283,7 +287,3 @@ def _show(value) -> str:
     return repr(value.item() if hasattr(value, "item") else value)
 
 
-def _alias_map() -> dict:
-    from .scales import _ALIASES
-
-    return _ALIASES

@@ -30,7 +30,7 @@ import pandas as pd
 from ._validate import check_choice
 from .exceptions import ParameterError, ScaleError
 
-__all__ = ["Scale", "get_scale", "register_scale", "scale_names", "SCALES", "normalise_label"]
+__all__ = ["Scale", "get_scale", "register_scale", "scale_names", "names_for", "SCALES", "normalise_label"]
 
 _VARIATION = re.compile("[\ufe0e\ufe0f\u200d]")
 _SPACES = re.compile(r"\s+")
@@ -419,6 +419,12 @@ for _s in (_BINARY, _EMOJI3, _EMOJI5, _LIKERT5, _LIKERT7, _SCALE10, _NPS, _CES5,
 def scale_names() -> list[str]:
     """Names of the registered scales."""
     return list(SCALES)
+
+
+def names_for(scale) -> set[str]:
+    """Every name that denotes ``scale`` in a data set's ``scale`` column: its registry name and aliases."""
+    name = get_scale(scale).name
+    return {name} | {alias for alias, target in _ALIASES.items() if target == name}
 
 
 def get_scale(scale, *, satisfied=None, easy_end: str | None = None) -> Scale:
