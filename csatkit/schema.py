@@ -22,6 +22,7 @@ __all__ = [
     "CONTACT_COLUMNS",
     "ITEM_PREFIX",
     "EXCLUSION_REASONS",
+    "STRING_DTYPE",
     "Ledger",
     "Loaded",
 ]
@@ -51,10 +52,20 @@ EXCLUSION_REASONS = {
     "unparseable_timestamp": "timestamp could not be parsed",
     "missing_channel": "channel missing",
     "missing_id": "identifier missing",
+    "duplicate_id": "duplicate identifier (evaluation or interaction id)",
+    "not_surveyed": "not surveyed (no survey was offered)",
+    "unknown_scale": "scale name not registered",
     "invalid_weight": "weight missing, negative or not a number",
     "invalid_value": "value not of the expected type",
     "outside_period": "outside the requested period",
 }
+
+#: dtype of the text columns of every canonical frame (ids, channel, reason, agent, team, comment, scale):
+#: pandas' string dtype with NaN as the missing value (the default ``str`` dtype of pandas 3).
+try:
+    STRING_DTYPE = pd.StringDtype(na_value=np.nan)
+except TypeError:  # pandas < 2.3 has no NaN-backed string dtype
+    STRING_DTYPE = pd.StringDtype()
 
 _MAX_EXAMPLES = 5
 
