@@ -1,0 +1,7 @@
+"""``python -m csatkit``: the same as the ``csatkit`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
