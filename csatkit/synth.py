@@ -1265,12 +1265,15 @@ def _truth(seed, n, start, end, quarters, fy_start, ctx, rates, qa_share, qa_shi
 
 
 def demo(seed: int = 0) -> SynthData:
-    """The demo data set: ``generate(n_contacts=40_000, seed=seed)`` (2024Q4 to 2026Q4).
+    """The demo data set: ``generate(n_contacts=150_000, seed=seed)`` (2024Q4 to 2026Q4).
+
+    About 2,500 answered surveys a quarter: enough for every channel to be estimated in the demo
+    quarterly report, few enough to generate in a second.
 
     Examples
     --------
     >>> d = demo()
     >>> len(d.contacts)
-    40000
+    150000
     """
-    return generate(n_contacts=40_000, seed=seed)
+    return generate(n_contacts=150_000, seed=seed)

@@ -203,7 +203,7 @@ def test_write_csv_and_parquet_round_trip(tmp_path):
 
 def test_demo_covers_an_eight_quarter_trend_ending_2026q3():
     d = demo()
-    assert len(d.contacts) == 40_000
+    assert len(d.contacts) == 150_000
     labels = list(d.truth.quarter_csat["quarter"])
     assert labels == ["2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4"]
     # eight quarters up to and including 2026Q3, and the same quarter a year earlier

@@ -1,0 +1,806 @@
+"""Tests of csatkit.gaps and csatkit.plots_gaps.
+
+Expected values come from scipy / statsmodels run on the same counts (or on the rows the counts
+stand for), from hand calculations written out next to the test, and from seeded simulations with
+known truth. The data are simulated here (not with csatkit.synth) so that the truth is explicit.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import statsmodels.api as sm  # noqa: E402
+import statsmodels.formula.api as smf  # noqa: E402
+from scipy import stats  # noqa: E402
+from statsmodels.stats.multitest import multipletests  # noqa: E402
+from statsmodels.stats.power import NormalIndPower  # noqa: E402
+from statsmodels.stats.proportion import (  # noqa: E402
+    confint_proportions_2indep,
+    proportion_effectsize,
+    proportions_ztest,
+)
+
+from csatkit import gaps  # noqa: E402
+from csatkit.counts import tabulate  # noqa: E402
+from csatkit.exceptions import InputError, ParameterError, StatisticalWarning  # noqa: E402
+from csatkit.metrics import csat, nps  # noqa: E402
+from csatkit.plots_gaps import (  # noqa: E402
+    plot_channel_estimates,
+    plot_gap_waterfall,
+    plot_reason_channel_heatmap,
+)
+
+# ---------------------------------------------------------------------------------------------
+# simulated data with known truth
+# ---------------------------------------------------------------------------------------------
+
+
+def simulate(cells, *, seed=0, agents=8, start="2026-07-01", days=90, agent_sd=0.0):
+    """Rows on the likert5 scale. ``cells`` maps (channel, reason) -> (n, true CSAT in 0-1).
+
+    Satisfied responses score 4 or 5, the others 1-3. With ``agent_sd`` > 0 each agent's log-odds
+    are shifted by a normal effect (clustered responses).
+    """
+    rng = np.random.default_rng(seed)
+    frames = []
+    for (ch, reason), (n, p) in cells.items():
+        if n == 0:
+            continue
+        agent = rng.integers(agents, size=n)
+        logit = np.log(p / (1 - p)) if 0 < p < 1 else (np.inf if p >= 1 else -np.inf)
+        shift = rng.normal(0, agent_sd, size=agents)[agent] if agent_sd > 0 else 0.0
+        prob = 1 / (1 + np.exp(-(logit + shift)))
+        sat = rng.random(n) < prob
+        score = np.where(sat, rng.choice([4, 5], size=n), rng.choice([1, 2, 3], size=n))
+        frames.append(pd.DataFrame({
+            "channel": ch, "contact_reason": reason, "agent_id": [f"{ch}-{a}" for a in agent],
+            "team": [f"{ch}-team{a % 2}" for a in agent], "score": score.astype(float), "scale": "likert5",
+            "interaction_at": pd.Timestamp(start) + pd.to_timedelta(rng.integers(0, days, size=n), unit="D"),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def expand(counts, points):
+    """Rows (values) from counts per point: what scipy needs."""
+    return np.repeat(np.asarray(points, dtype=float), np.asarray(counts, dtype=int))
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def three_channels():
+    cells = {}
+    for ch, p in (("chat", 0.85), ("phone", 0.72), ("email", 0.62), ("social", 0.70)):
+        for reason, share in (("billing", 0.5), ("tech", 0.5)):
+            cells[(ch, reason)] = (int(400 * share), p)
+    return simulate(cells, seed=11)
+
+
+# ---------------------------------------------------------------------------------------------
+# statistics equal scipy / statsmodels on the same counts
+# ---------------------------------------------------------------------------------------------
+
+
+def test_omnibus_and_pairwise_proportions_equal_scipy_statsmodels(three_channels):
+    res = gaps.channel_gaps(three_channels, seed=0)
+    est = res.estimates.set_index("channel")
+    x = est["satisfied"].to_numpy(dtype=float)
+    n = est["n"].to_numpy(dtype=float)
+    # omnibus: scipy chi-square on the satisfied / not satisfied x channel table, no continuity correction
+    table = np.column_stack([x, n - x])
+    chi2, p, dof, _ = stats.chi2_contingency(table, correction=False)
+    om = res.omnibus.iloc[0]
+    assert om["test"] == "chi_square"
+    assert om["statistic"] == pytest.approx(chi2, rel=1e-12)
+    assert om["p_value"] == pytest.approx(p, rel=1e-9)
+    assert om["df"] == dof
+    # Cramér's V as scipy computes it
+    cramer = stats.contingency.association(table.astype(int), method="cramer")
+    assert om["effect_size"] == pytest.approx(cramer, rel=1e-12)
+    # pairwise: pooled z-test = statsmodels proportions_ztest; Newcombe CI; Cohen's h
+    pw = res.pairwise
+    assert len(pw) == 6
+    raw_p = []
+    for _, r in pw.iterrows():
+        a, b = est.loc[r["group_a"]], est.loc[r["group_b"]]
+        z, pz = proportions_ztest([a["satisfied"], b["satisfied"]], [a["n"], b["n"]])
+        lo, hi = confint_proportions_2indep(a["satisfied"], a["n"], b["satisfied"], b["n"], method="newcomb")
+        assert r["statistic"] == pytest.approx(z, rel=1e-10)
+        assert r["p_value"] == pytest.approx(pz, rel=1e-9)
+        assert r["ci_low"] == pytest.approx(100 * lo, rel=1e-12)
+        assert r["ci_high"] == pytest.approx(100 * hi, rel=1e-12)
+        h = proportion_effectsize(a["satisfied"] / a["n"], b["satisfied"] / b["n"])
+        assert r["effect_size"] == pytest.approx(h, rel=1e-12)
+        assert r["estimate"] == pytest.approx(a["estimate"] - b["estimate"], abs=1e-10)
+        # the pooled z-test squared is the 2x2 chi-square
+        c2 = stats.chi2_contingency([[a["satisfied"], a["n"] - a["satisfied"]],
+                                     [b["satisfied"], b["n"] - b["satisfied"]]], correction=False)[0]
+        assert r["statistic"] ** 2 == pytest.approx(c2, rel=1e-10)
+        raw_p.append(pz)
+    assert pw["p_adj"].to_numpy() == pytest.approx(multipletests(raw_p, method="holm")[1], rel=1e-12)
+    # Benjamini-Hochberg on request
+    bh = gaps.channel_gaps(three_channels, correction="bh", seed=0)
+    assert bh.pairwise["p_adj"].to_numpy() == pytest.approx(multipletests(raw_p, method="fdr_bh")[1], rel=1e-12)
+    # the estimates are those of csatkit.metrics.csat
+    ref = csat(three_channels, "channel").set_index("channel")
+    assert est["estimate"].to_numpy() == pytest.approx(ref.loc[est.index, "estimate"].to_numpy(), rel=1e-12)
+
+
+def test_ordinal_scores_kruskal_mannwhitney_cliffs_delta_equal_scipy(three_channels):
+    res = gaps.channel_gaps(three_channels, metric="mean_score")
+    table = tabulate(three_channels, "channel", scale="likert5")
+    wide = table.wide()
+    pts = list(wide.columns)
+    samples = {g: expand(wide.loc[g], pts) for g in wide.index}
+    order = res.estimates["channel"].tolist()
+    h, p = stats.kruskal(*[samples[g] for g in order])
+    om = res.omnibus.iloc[0]
+    assert om["test"] == "kruskal_wallis"
+    assert om["statistic"] == pytest.approx(h, rel=1e-10)
+    assert om["p_value"] == pytest.approx(p, rel=1e-8)
+    raw_p = []
+    for _, r in res.pairwise.iterrows():
+        xa, xb = samples[r["group_a"]], samples[r["group_b"]]
+        mw = stats.mannwhitneyu(xa, xb, method="asymptotic", use_continuity=True)
+        assert r["p_value"] == pytest.approx(mw.pvalue, rel=1e-8)
+        # Cliff's delta = 2U/(n1 n2) - 1 with scipy's U of the first sample ...
+        assert r["effect_size"] == pytest.approx(2 * mw.statistic / (len(xa) * len(xb)) - 1, rel=1e-10)
+        # ... and = P(X > Y) - P(X < Y) computed pair by pair
+        diff = np.sign(xa[:, None] - xb[None, :])
+        assert r["effect_size"] == pytest.approx(diff.mean(), rel=1e-10)
+        # Welch interval for the difference of means
+        t = stats.ttest_ind(xa, xb, equal_var=False)
+        ci = t.confidence_interval(0.95)
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx((ci.low, ci.high), rel=1e-9)
+        raw_p.append(mw.pvalue)
+    assert res.pairwise["p_adj"].to_numpy() == pytest.approx(multipletests(raw_p, method="holm")[1], rel=1e-8)
+
+
+def test_nps_gaps_equal_scipy_and_metrics():
+    rng = np.random.default_rng(5)
+    frames = []
+    for ch, probs in (("phone", [0.3, 0.3, 0.4]), ("chat", [0.15, 0.35, 0.5]), ("email", [0.4, 0.3, 0.3])):
+        cat = rng.choice(3, size=250, p=probs)
+        score = np.where(cat == 0, rng.integers(0, 7, 250), np.where(cat == 1, rng.integers(7, 9, 250),
+                                                                     rng.integers(9, 11, 250)))
+        frames.append(pd.DataFrame({"channel": ch, "score": score.astype(float), "scale": "nps"}))
+    df = pd.concat(frames, ignore_index=True)
+    res = gaps.channel_gaps(df, metric="nps")
+    ref = nps(df, "channel").set_index("channel")
+    est = res.estimates.set_index("channel")
+    assert est["estimate"].to_numpy() == pytest.approx(ref.loc[est.index, "estimate"].to_numpy(), rel=1e-12)
+    # omnibus: chi-square on detractor / passive / promoter counts
+    tri = {}
+    for ch, g in df.groupby("channel"):
+        s = g["score"]
+        tri[ch] = [(s <= 6).sum(), ((s >= 7) & (s <= 8)).sum(), (s >= 9).sum()]
+    order = res.estimates["channel"].tolist()
+    chi2, p, dof, _ = stats.chi2_contingency(np.array([tri[g] for g in order]), correction=False)
+    assert res.omnibus.iloc[0]["statistic"] == pytest.approx(chi2, rel=1e-12)
+    assert res.omnibus.iloc[0]["p_value"] == pytest.approx(p, rel=1e-9)
+    for _, r in res.pairwise.iterrows():
+        a, b = ref.loc[r["group_a"]], ref.loc[r["group_b"]]
+        assert r["estimate"] == pytest.approx(a["estimate"] - b["estimate"], abs=1e-10)
+        # Wald SE of a difference of independent NPS = sqrt(se_a^2 + se_b^2) (metrics' Wald se)
+        assert r["se"] == pytest.approx(np.hypot(a["se"], b["se"]), rel=1e-10)
+        # Cliff's delta on the ordered categories, computed pair by pair
+        xa = expand(tri[r["group_a"]], [-1, 0, 1])
+        xb = expand(tri[r["group_b"]], [-1, 0, 1])
+        assert r["effect_size"] == pytest.approx(np.sign(xa[:, None] - xb[None, :]).mean(), rel=1e-10)
+
+
+def test_adjust_pvalues_equals_multipletests():
+    rng = np.random.default_rng(3)
+    p = rng.random((50, 15)) ** 3
+    for ours, theirs in (("holm", "holm"), ("bh", "fdr_bh"), ("bonferroni", "bonferroni")):
+        got = gaps.adjust_pvalues(p, ours)
+        want = np.array([multipletests(row, method=theirs)[1] for row in p])
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    # NaNs stay out of the family
+    q = np.array([0.01, np.nan, 0.04, 0.03])
+    got = gaps.adjust_pvalues(q, "holm")
+    assert np.isnan(got[1])
+    np.testing.assert_allclose(got[[0, 2, 3]], multipletests(q[[0, 2, 3]], method="holm")[1])
+
+
+def test_minimum_detectable_difference_matches_statsmodels_power():
+    power = NormalIndPower()
+    for n_a, n_b, p, alpha in ((300, 300, 0.8, 0.05), (120, 480, 0.65, 0.05 / 15), (50, 70, 0.95, 0.01)):
+        h = power.solve_power(effect_size=None, nobs1=n_a, alpha=alpha, power=0.8, ratio=n_b / n_a)
+        mdd = float(gaps.minimum_detectable_difference(n_a, n_b, p, alpha=alpha))
+        phi = 2 * np.arcsin(np.sqrt(p))
+        lo, hi = phi - h / 2, phi + h / 2
+        shift = -lo if lo < 0 else (np.pi - hi if hi > np.pi else 0)
+        want = 100 * (np.sin((hi + shift) / 2) ** 2 - np.sin((lo + shift) / 2) ** 2)
+        assert mdd == pytest.approx(want, rel=1e-5)  # solve_power is a root finder
+        # power at the detectable difference is the requested power (inverse of the formula) ...
+        p_hi = np.sin((hi + shift) / 2) ** 2
+        p_lo = p_hi - mdd / 100
+        got = float(gaps.power_two_proportions(p_hi, p_lo, n_a, n_b, alpha=alpha))
+        assert got == pytest.approx(0.8, abs=1e-6)
+        # ... and power_two_proportions equals statsmodels' NormalIndPower
+        assert float(gaps.power_two_proportions(0.8, 0.72, n_a, n_b, alpha=alpha)) == pytest.approx(
+            power.power(proportion_effectsize(0.8, 0.72), nobs1=n_a, alpha=alpha, ratio=n_b / n_a), rel=1e-10)
+    # all satisfied still gives a finite detectable difference (interval shifted inside [0, 1])
+    assert 0 < float(gaps.minimum_detectable_difference(300, 300, 1.0)) < 20
+    # hand check of the docstring figure: 2 x 300 at 80%, alpha 5%, power 80% -> 9.1 points
+    assert float(gaps.minimum_detectable_difference(300, 300, 0.8)) == pytest.approx(9.1, abs=0.05)
+
+
+def test_pairwise_mdd_uses_holm_first_step_alpha(three_channels):
+    res = gaps.channel_gaps(three_channels)
+    r = res.pairwise.iloc[0]
+    assert r["alpha_mdd"] == pytest.approx(0.05 / 6)
+    pooled = (res.estimates.set_index("channel").loc[[r["group_a"], r["group_b"]], "satisfied"].sum()
+              / (r["n_a"] + r["n_b"]))
+    assert r["mdd"] == pytest.approx(float(gaps.minimum_detectable_difference(r["n_a"], r["n_b"], pooled,
+                                                                              alpha=0.05 / 6)), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# simulations: family-wise error under the null, power against the MDD formula
+# ---------------------------------------------------------------------------------------------
+
+REPS, K, N = 2000, 6, 300
+
+
+@pytest.mark.slow
+def test_null_simulation_holm_family_wise_false_gap_rate_at_most_5pct():
+    # six channels with the same true CSAT (80%), n = 300 each, 2,000 repetitions drawn at once
+    rng = np.random.default_rng(20260901)
+    x = rng.binomial(N, 0.8, size=(REPS, K))
+    out = gaps.compare_proportions(x, N, correction="holm")
+    fwer = (out["p_adj"] < 0.05).any(axis=1).mean()
+    unadjusted = (out["p_value"] < 0.05).any(axis=1).mean()
+    print(f"\nFWER Holm = {fwer:.4f}; unadjusted = {unadjusted:.4f}")
+    assert fwer <= 0.05
+    assert unadjusted > 0.2  # the trap the correction avoids
+    # the vectorised core is what channel_gaps uses: same p_adj on one repetition
+    sample = pd.DataFrame({"channel": np.repeat([f"c{i}" for i in range(K)], N),
+                           "score": np.concatenate([[5.0] * s + [1.0] * (N - s) for s in x[0]]), "scale": "likert5"})
+    res = gaps.channel_gaps(sample, seed=0)
+    got = dict(zip(zip(res.pairwise["group_a"], res.pairwise["group_b"]), res.pairwise["p_adj"]))
+    i, j = out["i"], out["j"]
+    for m in range(len(i)):
+        key = (f"c{i[m]}", f"c{j[m]}")
+        key = key if key in got else key[::-1]
+        assert got[key] == pytest.approx(out["p_adj"][0, m], rel=1e-9)
+
+
+@pytest.mark.slow
+def test_power_simulation_matches_minimum_detectable_difference_formula():
+    rng = np.random.default_rng(20260902)
+    m = K * (K - 1) // 2
+    alpha_pair = 0.05 / m  # Holm's first-step threshold, the alpha the MDD is stated at
+    true = np.full(K, 0.80)
+    true[0] = 0.72  # one channel 8 points lower
+    x = rng.binomial(N, true, size=(REPS, K))
+    out = gaps.compare_proportions(x, N, correction="holm")
+    with_low = out["i"] == 0  # the 5 pairs (low channel, another)
+    empirical = (out["p_adj"][:, with_low] < 0.05).mean()
+    predicted = float(gaps.power_two_proportions(0.80, 0.72, N, N, alpha=alpha_pair))
+    # external check of the prediction: statsmodels' NormalIndPower
+    assert predicted == pytest.approx(NormalIndPower().power(proportion_effectsize(0.80, 0.72), N, alpha_pair),
+                                      rel=1e-10)
+    any_pair = (out["p_adj"][:, with_low] < 0.05).any(axis=1).mean()
+    print(f"\npower per pair: empirical {empirical:.4f}, predicted {predicted:.4f}; any pair {any_pair:.4f}")
+    assert abs(empirical - predicted) < 0.04
+    # at a true gap equal to the reported MDD, the pair is detected with ~80% power
+    mdd = float(gaps.minimum_detectable_difference(N, N, 0.78, alpha=alpha_pair))
+    phi = 2 * np.arcsin(np.sqrt(0.78))
+    h = (stats.norm.isf(alpha_pair / 2) + stats.norm.ppf(0.8)) * np.sqrt(2 / N)
+    p_hi, p_lo = np.sin((phi + h / 2) / 2) ** 2, np.sin((phi - h / 2) / 2) ** 2
+    assert 100 * (p_hi - p_lo) == pytest.approx(mdd, rel=1e-12)
+    true2 = np.full(K, p_hi)
+    true2[0] = p_lo
+    x2 = rng.binomial(N, true2, size=(REPS, K))
+    out2 = gaps.compare_proportions(x2, N, correction="holm")
+    emp2 = (out2["p_adj"][:, out2["i"] == 0] < 0.05).mean()
+    print(f"power at the MDD ({mdd:.2f} points): empirical {emp2:.4f}, predicted 0.80")
+    assert abs(emp2 - 0.8) < 0.04
+
+
+# ---------------------------------------------------------------------------------------------
+# mix: standardisation, model, decomposition
+# ---------------------------------------------------------------------------------------------
+
+
+def hand_example():
+    """Two channels, two reasons (counts chosen for a hand calculation).
+
+    A: r1 60/80 satisfied (75%), r2 10/20 (50%) -> raw 70/100 = 70%
+    B: r1 18/20 (90%),           r2 48/80 (60%) -> raw 66/100 = 66%
+    """
+    rows = []
+    for ch, r, sat, n in (("A", "r1", 60, 80), ("A", "r2", 10, 20), ("B", "r1", 18, 20), ("B", "r2", 48, 80)):
+        rows += [(ch, r, 5.0)] * sat + [(ch, r, 1.0)] * (n - sat)
+    return pd.DataFrame(rows, columns=["channel", "contact_reason", "score"]).assign(scale="likert5")
+
+
+def test_standardised_rates_equal_hand_worked_example():
+    df = hand_example()
+    res = gaps.mix_adjusted_gaps(df, model=False, seed=0)
+    e = res.estimates.set_index(["method", "channel"])["estimate"]
+    # overall mix: r1 100/200 = 0.5, r2 0.5 -> A = .5*75 + .5*50 = 62.5; B = .5*90 + .5*60 = 75
+    assert e[("raw", "A")] == pytest.approx(70.0)
+    assert e[("raw", "B")] == pytest.approx(66.0)
+    assert e[("standardised", "A")] == pytest.approx(62.5, abs=1e-12)
+    assert e[("standardised", "B")] == pytest.approx(75.0, abs=1e-12)
+    # A's mix (0.8, 0.2): A = 70 (its own raw rate), B = .8*90 + .2*60 = 84
+    res_a = gaps.mix_adjusted_gaps(df, model=False, reference_mix="A", seed=0)
+    e = res_a.estimates.set_index(["method", "channel"])["estimate"]
+    assert e[("standardised", "A")] == pytest.approx(70.0, abs=1e-12)
+    assert e[("standardised", "B")] == pytest.approx(84.0, abs=1e-12)
+    # explicit weights
+    res_w = gaps.mix_adjusted_gaps(df, model=False, reference_mix={"r1": 1, "r2": 3}, seed=0)
+    e = res_w.estimates.set_index(["method", "channel"])["estimate"]
+    assert e[("standardised", "A")] == pytest.approx(0.25 * 75 + 0.75 * 50, abs=1e-12)
+    # the standardised variance is sum w^2 p(1-p)/n: A overall = .25*(.75*.25/80) + .25*(.5*.5/20)
+    se = res.estimates.set_index(["method", "channel"])["se"][("standardised", "A")]
+    assert se == pytest.approx(100 * np.sqrt(0.25 * 0.75 * 0.25 / 80 + 0.25 * 0.25 / 20), rel=1e-12)
+    # the raw gap A - B is +4, the standardised gap is -12.5: the sign flips
+    g = res.gaps.set_index("method")
+    assert g.loc["raw", "group_a"] == "A"
+    assert g.loc["raw", "estimate"] == pytest.approx(4.0)
+    assert g.loc["standardised", "estimate"] == pytest.approx(-12.5, abs=1e-12)
+
+
+def test_decomposition_equals_hand_calculation_and_adds_up():
+    df = hand_example()
+    d = gaps.decompose_gap(df, "A", "B", seed=0)
+    # mix:  r1 (.8-.2)(.75+.9)/2 = .495; r2 (.2-.8)(.5+.6)/2 = -.33  -> 16.5 points
+    # perf: r1 (.75-.9)(.8+.2)/2 = -.075; r2 (.5-.6)(.2+.8)/2 = -.05 -> -12.5 points
+    t = d.table.set_index("contact_reason")
+    assert t.loc["r1", "mix"] == pytest.approx(49.5, abs=1e-12)
+    assert t.loc["r2", "mix"] == pytest.approx(-33.0, abs=1e-12)
+    assert t.loc["r1", "performance"] == pytest.approx(-7.5, abs=1e-12)
+    assert t.loc["r2", "performance"] == pytest.approx(-5.0, abs=1e-12)
+    assert d.mix == pytest.approx(16.5, abs=1e-12)
+    assert d.performance == pytest.approx(-12.5, abs=1e-12)
+    assert d.raw_gap == pytest.approx(4.0, abs=1e-12)
+    # on untidy random data, including a reason answered by one channel only, parts add up exactly
+    rng = np.random.default_rng(8)
+    cells = {(ch, r): (int(rng.integers(5, 200)), float(rng.uniform(0.3, 0.95)))
+             for ch in ("A", "B") for r in ("r1", "r2", "r3", "r4")}
+    cells[("B", "r4")] = (0, 0.5)
+    data = simulate(cells, seed=9)
+    with pytest.warns(StatisticalWarning, match="r4: answered by only one of 'A' and 'B'"):
+        d = gaps.decompose_gap(data, "A", "B", seed=0)
+    raw = 100 * (csat(data, "channel").set_index("channel")["estimate"].pipe(lambda s: s["A"] - s["B"])) / 100
+    assert d.table["mix"].sum() + d.table["performance"].sum() == pytest.approx(raw, abs=1e-12)
+    assert (d.table["mix"] + d.table["performance"] - d.table["total"]).abs().max() < 1e-12
+    assert abs(d.mix + d.performance - d.raw_gap) < 1e-12
+    assert d.table.set_index("contact_reason").loc["r4", "flag"] == "only_in_a"
+    assert d.table.set_index("contact_reason").loc["r4", "performance"] == 0.0
+
+
+@pytest.fixture(scope="module")
+def mix_only():
+    """Equal true CSAT within each reason (easy 90%, hard 60%) in every channel; only the mix differs.
+
+    True raw CSAT: A (80% easy) 84, B (50%) 75, C (20% easy) 66.
+    """
+    cells = {}
+    for ch, easy in (("A", 0.8), ("B", 0.5), ("C", 0.2)):
+        cells[(ch, "easy")] = (int(1500 * easy), 0.9)
+        cells[(ch, "hard")] = (int(1500 * (1 - easy)), 0.6)
+    return simulate(cells, seed=21, agents=15)
+
+
+def test_mix_only_differences_vanish_after_adjustment(mix_only):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        raw = gaps.channel_gaps(mix_only, seed=0)
+        res = gaps.mix_adjusted_gaps(mix_only, controls=None, seed=0)
+    # raw gaps clearly non-zero
+    assert raw.pairwise["significant"].all()
+    assert raw.pairwise["estimate"].abs().min() > 5
+    g = res.gaps
+    assert g.loc[g["method"] == "raw", "significant"].all()
+    for method in ("standardised", "model"):
+        sub = g[g["method"] == method]
+        assert len(sub) == 3
+        assert not sub["significant"].any(), method
+        assert sub["estimate"].abs().max() < 3, method
+        assert ((sub["ci_low"] < 0) & (sub["ci_high"] > 0)).all(), method
+    # the decomposition of A - C attributes the gap to mix
+    d = res.decomposition
+    assert (d.a, d.b) == ("A", "C")
+    assert d.raw_gap > 15
+    assert d.mix / d.raw_gap > 0.85
+    perf = d.totals.set_index("component").loc["performance"]
+    assert perf["ci_low"] < 0 < perf["ci_high"]
+    mix = d.totals.set_index("component").loc["mix"]
+    assert mix["ci_low"] > 10
+
+
+def test_model_margins_equal_statsmodels_formula_fit(mix_only):
+    res = gaps.mix_adjusted_gaps(mix_only, seed=0)
+    df = mix_only.assign(sat=(mix_only["score"] >= 4).astype(float))
+    # same model through the formula interface, clustered by agent
+    groups = pd.factorize(df["agent_id"])[0]
+    ref = smf.glm("sat ~ C(channel, Treatment('A')) + C(contact_reason, Treatment('easy'))", data=df,
+                  family=sm.families.Binomial()).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    np.testing.assert_allclose(np.sort(np.asarray(res.model.params)), np.sort(np.asarray(ref.params)), rtol=1e-7)
+    np.testing.assert_allclose(np.sort(np.asarray(res.model.bse)), np.sort(np.asarray(ref.bse)), rtol=1e-6)
+    # predictive margins: mean prediction with everyone given the channel
+    e = res.estimates[res.estimates["method"] == "model"].set_index("channel")["estimate"]
+    for ch in ("A", "B", "C"):
+        want = 100 * ref.predict(df.assign(channel=ch)).mean()
+        assert e[ch] == pytest.approx(want, rel=1e-8)
+
+
+def test_model_drops_controls_nested_in_channel(mix_only):
+    # teams are nested within channels in the simulation: controlling for team would absorb the gap
+    with pytest.warns(StatisticalWarning, match="collinear"):
+        res = gaps.mix_adjusted_gaps(mix_only, controls=["team"], seed=0)
+    assert not any(c.startswith("team[") for c in res.model_columns)
+
+
+# ---------------------------------------------------------------------------------------------
+# reason x channel
+# ---------------------------------------------------------------------------------------------
+
+
+def test_reason_channel_matrix_best_and_insufficient_cells():
+    cells = {
+        ("chat", "billing"): (400, 0.92), ("phone", "billing"): (400, 0.75), ("email", "billing"): (300, 0.70),
+        ("chat", "tech"): (300, 0.70), ("phone", "tech"): (300, 0.71), ("email", "tech"): (20, 0.5),
+        ("phone", "returns"): (200, 0.8), ("email", "returns"): (0, 0.5), ("chat", "returns"): (0, 0.5),
+    }
+    df = simulate(cells, seed=4)
+    with pytest.warns(StatisticalWarning):
+        res = gaps.reason_channel_matrix(df, min_n=30)
+    c = res.cells.set_index(["contact_reason", "channel"])
+    assert c.loc[("tech", "email"), "flag"].startswith("insufficient_n")
+    assert pd.isna(c.loc[("tech", "email"), "rank"])
+    assert c.loc[("returns", "chat"), "flag"] == "no_responses"
+    b = res.best.set_index("contact_reason")
+    assert b.loc["billing", "best_group"] == "chat" and b.loc["billing", "status"] == "best_declared"
+    assert b.loc["tech", "status"] == "no_clear_best" and b.loc["tech", "best_group"] == ""
+    assert b.loc["returns", "status"] == "single_group" and b.loc["returns", "flag"] == "only_one_group"
+    # the top-vs-other p-values are pooled z-tests, Holm-corrected over the whole table
+    comp = res.comparisons
+    raw = [proportions_ztest([c.loc[(r, a), "satisfied"], c.loc[(r, g), "satisfied"]],
+                             [c.loc[(r, a), "n"], c.loc[(r, g), "n"]])[1]
+           for r, a, g in zip(comp["contact_reason"], comp["group_a"], comp["group_b"])]
+    np.testing.assert_allclose(comp["p_value"], raw, rtol=1e-9)
+    np.testing.assert_allclose(comp["p_adj"], multipletests(raw, method="holm")[1], rtol=1e-9)
+    # wide display: insufficient cells say so
+    w = res.wide()
+    assert w.loc["tech", "email"] == "insufficient"
+    # shift: moving half of billing from email to chat, by hand
+    s = res.shift("billing", "email", "chat", share=0.5).iloc[0]
+    fa, tb = c.loc[("billing", "email")], c.loc[("billing", "chat")]
+    total = c["n"].sum()
+    want = 0.5 * fa["n"] / total * (tb["satisfied"] / tb["n"] - fa["satisfied"] / fa["n"]) * 100
+    assert s["estimate"] == pytest.approx(want, rel=1e-12)
+    lo, hi = confint_proportions_2indep(tb["satisfied"], tb["n"], fa["satisfied"], fa["n"], method="newcomb")
+    assert (s["ci_low"], s["ci_high"]) == pytest.approx((100 * 0.5 * fa["n"] / total * lo,
+                                                         100 * 0.5 * fa["n"] / total * hi), rel=1e-12)
+    assert gaps.channel_shift(res, "billing", "email", "chat", 0.5).equals(res.shift("billing", "email", "chat", 0.5))
+    # opportunities only between sufficient cells, largest first
+    assert (res.shifts["estimate"].diff().dropna() <= 0).all()
+    assert not ((res.shifts["contact_reason"] == "tech") & (res.shifts["from_group"] == "email")).any()
+    with pytest.raises(InputError, match="no responses in channel 'chat'"):
+        res.shift("returns", "phone", "chat")
+    with pytest.raises(ParameterError, match="No cell"):
+        res.shift("billing", "fax", "chat")
+
+
+# ---------------------------------------------------------------------------------------------
+# over time
+# ---------------------------------------------------------------------------------------------
+
+
+def test_gap_change_widened_and_stable():
+    q3 = simulate({("chat", "x"): (800, 0.80), ("email", "x"): (800, 0.76), ("phone", "x"): (800, 0.70)},
+                  seed=1, start="2026-07-01")
+    q4 = simulate({("chat", "x"): (800, 0.86), ("email", "x"): (800, 0.66), ("phone", "x"): (800, 0.70)},
+                  seed=2, start="2026-10-01")
+    df = pd.concat([q3, q4], ignore_index=True)
+    ch = gaps.gap_change(df, period="2026Q4", seed=0)
+    assert ch.compare_to == "2026Q3"
+    p = ch.pairs.set_index(["group_a", "group_b"])
+    row = p.loc[("chat", "email")]
+    assert row["status"] == "widened"
+    cur = ch.current.pairwise.set_index(["group_a", "group_b"]).loc[("chat", "email")]
+    prev = ch.previous.pairwise.set_index(["group_a", "group_b"]).loc[("chat", "email")]
+    assert row["estimate"] == pytest.approx(cur["estimate"] - prev["estimate"], abs=1e-10)
+    assert row["se"] == pytest.approx(np.hypot(cur["se"], prev["se"]), rel=1e-12)
+    assert row["p_value"] == pytest.approx(2 * stats.norm.sf(abs(row["estimate"] / row["se"])), rel=1e-10)
+    # email vs phone: +6 in Q3, -4 in Q4 -> reversed
+    rev = p.loc[("phone", "email")]
+    assert rev["status"] in ("reversed", "no_significant_change")
+    assert np.sign(rev["gap_current"]) != np.sign(rev["gap_previous"])
+    # per-group change: email fell, with the Newcombe interval
+    g = ch.groups.set_index("channel")
+    assert g.loc["email", "significant"] and g.loc["email", "estimate"] < 0
+    assert "email" in " ".join(ch.findings())
+
+
+def test_gap_change_unchanged_gaps_not_significant():
+    cells = {("chat", "x"): (500, 0.80), ("email", "x"): (500, 0.70)}
+    df = pd.concat([simulate(cells, seed=3, start="2026-07-01"), simulate(cells, seed=4, start="2026-10-01")])
+    ch = gaps.gap_change(df, period="2026Q4", compare_to="2026Q3", seed=0)
+    assert ch.pairs["status"].tolist() == ["no_significant_change"]
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input: flags and messages, never a crash or a NaN table
+# ---------------------------------------------------------------------------------------------
+
+
+def _no_nan(df, columns):
+    return not df[columns].isna().any().any()
+
+
+NUM = ["estimate", "ci_low", "ci_high", "p_value", "p_adj", "effect_size", "mdd"]
+
+
+def test_channel_with_zero_responses_is_flagged():
+    df = simulate({("chat", "x"): (100, 0.8), ("phone", "x"): (100, 0.7)}, seed=1)
+    # a channel whose surveys were all sent but unanswered
+    df = pd.concat([df, pd.DataFrame({"channel": ["sms"] * 5, "contact_reason": "x", "score": np.nan,
+                                      "scale": "likert5"})], ignore_index=True)
+    with pytest.warns(StatisticalWarning, match="sms, in_app: no responses"):
+        res = gaps.channel_gaps(df, groups=["chat", "phone", "sms", "in_app"], seed=0)
+    e = res.estimates.set_index("channel")
+    assert e.loc["sms", "flag"] == "no_responses" and e.loc["sms", "n"] == 0
+    assert e.loc["in_app", "flag"] == "no_responses"
+    assert pd.isna(e.loc["sms", "rank"])
+    assert len(res.pairwise) == 1
+    assert _no_nan(res.pairwise, NUM)
+    assert _no_nan(res.omnibus, ["statistic", "p_value", "effect_size"])
+    assert _no_nan(res.gaps, ["estimate", "ci_low", "ci_high"])
+    assert "sms" not in set(res.gaps["channel"])
+    # a categorical column with an unused category is treated the same way
+    df2 = df.dropna(subset=["score"]).assign(channel=lambda d: pd.Categorical(d["channel"],
+                                                                              ["chat", "phone", "email"]))
+    with pytest.warns(StatisticalWarning, match="email: no responses"):
+        res2 = gaps.channel_gaps(df2, seed=0)
+    assert res2.estimates.set_index("channel").loc["email", "flag"] == "no_responses"
+    plot_channel_estimates(res)
+
+
+def test_single_channel_reports_nothing_to_compare():
+    df = simulate({("chat", "x"): (100, 0.8), ("chat", "y"): (80, 0.6)}, seed=1)
+    with pytest.warns(StatisticalWarning, match="nothing to compare"):
+        res = gaps.channel_gaps(df, target=80, benchmark=(70, 80), seed=0)
+    assert res.omnibus.iloc[0]["flag"] == "single_group"
+    assert res.pairwise.empty and list(res.pairwise.columns) == gaps._PAIR_COLUMNS
+    assert res.consistency["flag"].eq("single_group").all()
+    assert _no_nan(res.consistency, ["estimate", "ci_low", "ci_high"])
+    assert "no chat gaps" not in res.summary()
+    assert "Only chat has csat responses" in res.findings()[0]
+    with pytest.warns(StatisticalWarning):
+        mix = gaps.mix_adjusted_gaps(df, seed=0)
+    assert mix.gaps.empty and mix.decomposition is None
+    with pytest.warns(StatisticalWarning):
+        rep = gaps.gaps_section(df)
+    assert rep.findings and "<li>" in rep._repr_html_()
+
+
+def test_reason_present_in_one_channel_only():
+    cells = {("chat", "billing"): (200, 0.8), ("phone", "billing"): (200, 0.7), ("chat", "tech"): (150, 0.6),
+             ("phone", "tech"): (150, 0.6), ("phone", "fraud"): (100, 0.4)}
+    df = simulate(cells, seed=6)
+    with pytest.warns(StatisticalWarning) as rec:
+        res = gaps.mix_adjusted_gaps(df, seed=0)
+    text = " | ".join(str(w.message) for w in rec)
+    assert "fraud is not answered in every channel" in text
+    assert "fraud: answered by only one of 'chat' and 'phone'" in text  # the default decomposition
+    assert res.messages == list(dict.fromkeys(res.messages))
+    w = res.weights.set_index("contact_reason")
+    assert not w.loc["fraud", "in_support"] and w.loc["fraud", "weight"] == 0
+    assert w["weight"].sum() == pytest.approx(1.0)
+    assert _no_nan(res.estimates, ["estimate", "ci_low", "ci_high", "se"])
+    assert _no_nan(res.gaps, ["estimate", "ci_low", "ci_high", "p_value", "p_adj"])
+    with pytest.warns(StatisticalWarning, match="fraud: answered by only one"):
+        d = res.decompose("chat", "phone")
+    assert d.table.set_index("contact_reason").loc["fraud", "flag"] == "only_in_b"
+    assert d.mix + d.performance == pytest.approx(d.raw_gap, abs=1e-12)
+    with pytest.warns(StatisticalWarning, match="only one channel"):
+        mat = gaps.reason_channel_matrix(df)
+    assert mat.best.set_index("contact_reason").loc["fraud", "status"] == "single_group"
+    # no reason shared at all: no standardisation, a message instead of a crash
+    df2 = simulate({("chat", "a"): (100, 0.8), ("phone", "b"): (100, 0.6)}, seed=1)
+    with pytest.warns(StatisticalWarning) as rec:
+        res2 = gaps.mix_adjusted_gaps(df2, seed=0)
+    assert any("No contact_reason is answered in every channel" in str(w.message) for w in rec)
+    assert set(res2.estimates["method"]) == {"raw"}
+    assert res2.decomposition.mix == pytest.approx(res2.decomposition.raw_gap, abs=1e-12)
+
+
+def test_all_responses_satisfied():
+    df = simulate({("chat", "x"): (120, 1.0), ("phone", "x"): (90, 1.0), ("email", "x"): (60, 1.0)}, seed=1)
+    with pytest.warns(StatisticalWarning, match="same category"):
+        res = gaps.channel_gaps(df, seed=0)
+    om = res.omnibus.iloc[0]
+    assert om["flag"] == "no_variation" and om["p_value"] == 1.0 and om["statistic"] == 0.0
+    assert (res.pairwise["p_value"] == 1.0).all() and (res.pairwise["p_adj"] == 1.0).all()
+    assert (res.pairwise["estimate"] == 0).all()
+    assert _no_nan(res.pairwise, NUM)
+    assert res.pairwise["flag"].str.contains("no_variation").all()
+    assert res.estimates["flag"].str.contains("p_is_0_or_1").all()
+    assert (res.pairwise["mdd"] > 0).all()
+    res_m = gaps.channel_gaps(df, metric="mean_score", seed=0)
+    assert _no_nan(res_m.omnibus, ["statistic", "p_value"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        mix = gaps.mix_adjusted_gaps(df, seed=0)
+        mat = gaps.reason_channel_matrix(df)
+    assert _no_nan(mix.gaps, ["estimate", "ci_low", "ci_high", "p_value", "p_adj"])
+    assert (mix.gaps["p_value"] == 1.0).all()
+    assert mat.best.iloc[0]["status"] == "no_clear_best"
+
+
+# ---------------------------------------------------------------------------------------------
+# API details
+# ---------------------------------------------------------------------------------------------
+
+
+def test_any_grouping_column_and_score_table_input(three_channels):
+    by_team = gaps.channel_gaps(three_channels, by="contact_reason", seed=0)
+    assert set(by_team.estimates["contact_reason"]) == {"billing", "tech"}
+    table = tabulate(three_channels, "channel", scale="likert5")
+    a = gaps.channel_gaps(three_channels, seed=1)
+    b = gaps.channel_gaps(table, seed=1)
+    pd.testing.assert_frame_equal(a.pairwise, b.pairwise)
+    pd.testing.assert_frame_equal(a.consistency, b.consistency)
+
+
+def test_gaps_to_best_target_and_benchmark(three_channels):
+    res = gaps.channel_gaps(three_channels, target=80, benchmark=(70, 80), seed=0)
+    g = res.gaps.set_index(["channel", "versus"])
+    e = res.estimates.set_index("channel")
+    assert res.best == "chat"
+    assert g.loc[("chat", "best"), "status"] == "best"
+    em = g.loc[("email", "best")]
+    pw = res.pairwise.set_index(["group_a", "group_b"]).loc[("chat", "email")]
+    assert em["estimate"] == pytest.approx(-pw["estimate"])
+    assert (em["ci_low"], em["ci_high"]) == pytest.approx((-pw["ci_high"], -pw["ci_low"]))
+    assert em["status"] == "significantly_worse"
+    t = g.loc[("email", "target")]
+    assert t["estimate"] == pytest.approx(e.loc["email", "estimate"] - 80)
+    assert t["status"] == "below" and t["significant"]
+    assert g.loc[("email", "benchmark"), "status"] == "below_band"
+    assert g.loc[("email", "benchmark"), "estimate"] == pytest.approx(e.loc["email", "estimate"] - 70)
+    assert g.loc[("chat", "benchmark"), "status"] == "above_band"
+    c = res.consistency.set_index("statistic")
+    assert c.loc["range", "estimate"] == pytest.approx(e["estimate"].max() - e["estimate"].min())
+    assert c.loc["range", "ci_low"] < c.loc["range", "estimate"] < c.loc["range", "ci_high"]
+    assert c.loc["range", "expected_if_equal"] < c.loc["range", "ci_low"]
+    assert c.loc["sd", "estimate"] == pytest.approx(e["estimate"].std(ddof=1))
+    text = res.summary()
+    assert "Holm-adjusted" in text and "would be detected" not in text or "pairs show no significant gap" in text
+    assert "<table" in res._repr_html_()
+
+
+def test_small_groups_are_not_ranked():
+    df = simulate({("chat", "x"): (200, 0.8), ("phone", "x"): (200, 0.7), ("sms", "x"): (12, 0.95)}, seed=2)
+    with pytest.warns(StatisticalWarning, match="fewer than 30"):
+        res = gaps.channel_gaps(df, seed=0)
+    e = res.estimates.set_index("channel")
+    assert pd.isna(e.loc["sms", "rank"]) and "small_n" in e.loc["sms", "flag"]
+    assert e.loc["chat", "rank"] == 1
+    assert res.best == "chat"
+    assert res.pairwise[(res.pairwise["group_a"] == "sms") | (res.pairwise["group_b"] == "sms")]["flag"].str.contains(
+        "small_n").all()
+
+
+def test_clustered_responses_widen_the_tests():
+    cells = {("chat", "x"): (600, 0.8), ("phone", "x"): (600, 0.74)}
+    df = simulate(cells, seed=7, agents=6, agent_sd=0.8)
+    plain = gaps.channel_gaps(df, seed=0)
+    clustered = gaps.channel_gaps(df, cluster="agent_id", seed=0)
+    assert clustered.pairwise.iloc[0]["p_value"] > plain.pairwise.iloc[0]["p_value"]
+    assert clustered.pairwise.iloc[0]["mdd"] > plain.pairwise.iloc[0]["mdd"]
+
+
+def test_parameter_errors(three_channels):
+    with pytest.raises(ParameterError, match=r"The value for `metric` must be one of .*'median'"):
+        gaps.channel_gaps(three_channels, metric="median")
+    with pytest.raises(ParameterError, match=r"The value for `correction` must be one of"):
+        gaps.channel_gaps(three_channels, correction="sidak")
+    with pytest.raises(ParameterError, match=r"`by` must name one column"):
+        gaps.channel_gaps(three_channels, by=["channel", "team"])
+    with pytest.raises(ParameterError, match=r"`benchmark` must be a \(low, high\) pair"):
+        gaps.channel_gaps(three_channels, benchmark=(80, 70))
+    with pytest.raises(ParameterError, match=r"`reference_mix` must be 'overall', one of the channel values"):
+        gaps.mix_adjusted_gaps(three_channels, reference_mix="fax")
+    with pytest.raises(ParameterError, match=r"names reasons \['fraud'\]"):
+        gaps.mix_adjusted_gaps(three_channels, reference_mix={"fraud": 1})
+    with pytest.raises(ParameterError, match="NPS needs the 0-10"):
+        gaps.channel_gaps(three_channels, metric="nps", scale="likert5")
+    with pytest.raises(ParameterError, match="grouped by"):
+        gaps.channel_gaps(tabulate(three_channels, "channel", scale="likert5"), by="team")
+    with pytest.raises(ParameterError, match="not in the data"):
+        gaps.decompose_gap(three_channels, "chat", "fax")
+    with pytest.raises(InputError):
+        gaps.compare_proportions([1, 2], [0, 5])
+
+
+def test_gaps_section_report(three_channels):
+    df = pd.concat([three_channels,
+                    three_channels.assign(interaction_at=three_channels["interaction_at"] + pd.Timedelta(days=92))],
+                   ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        rep = gaps.gaps_section(df, period="2026Q4", target=80)
+    assert isinstance(rep, gaps.GapReport)
+    assert rep.period == "2026Q4" and rep.compare_to == "2026Q3"
+    assert rep.channels.benchmark == (70.0, 80.0)
+    assert rep.mix is not None and rep.matrix is not None and rep.change is not None
+    assert any("benchmark band" in f for f in rep.findings)
+    assert any("contact-reason mix" in f for f in rep.findings)
+    html = rep._repr_html_()
+    assert html.count("<table") >= 5
+    assert "Channel gaps for 2026Q4" in rep.summary()
+    clustered = gaps.gaps_section(three_channels, cluster="agent_id")
+    assert clustered.channels.table.cluster == "agent_id"
+    # the benchmark band is dropped for a mean score
+    rep_m = gaps.gaps_section(three_channels, metric="mean_score")
+    assert rep_m.channels.benchmark is None
+
+
+def test_html_escapes_group_names():
+    df = simulate({("<b>chat</b>", "x"): (50, 0.8), ("phone", "x"): (50, 0.6)}, seed=1)
+    res = gaps.channel_gaps(df, seed=0)
+    assert "<b>chat</b>" not in res._repr_html_()
+
+
+# ---------------------------------------------------------------------------------------------
+# plots
+# ---------------------------------------------------------------------------------------------
+
+
+def test_plots_return_axes_and_draw_what_the_results_hold(three_channels):
+    res = gaps.channel_gaps(three_channels, target=80, benchmark=(70, 80), seed=0)
+    ax = plot_channel_estimates(res)
+    assert isinstance(ax, matplotlib.axes.Axes)
+    assert [t.get_text().split(" (")[0] for t in ax.get_yticklabels()] == res.estimates["channel"].tolist()
+    assert any(ln.get_xdata()[0] == 80 for ln in ax.get_lines() if len(ln.get_xdata()) == 2)
+    fig, given = plt.subplots()
+    assert plot_channel_estimates(res, ax=given) is given
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        mix = gaps.mix_adjusted_gaps(three_channels, seed=0)
+        mat = gaps.reason_channel_matrix(three_channels.iloc[:-190], min_n=150)
+    assert isinstance(plot_channel_estimates(mix), matplotlib.axes.Axes)
+
+    ax = plot_reason_channel_heatmap(mat)
+    img = ax.get_images()[0]
+    arr = img.get_array()
+    suff = mat.cells.pivot(index="contact_reason", columns="channel", values="sufficient")
+    assert np.array_equal(np.ma.getmaskarray(arr), ~suff.to_numpy(dtype=bool))
+    assert np.ma.getmaskarray(arr).any()
+
+    ax = plot_gap_waterfall(mix)
+    d = mix.decomposition
+    heights = [p.get_height() for p in ax.patches]
+    assert heights[1] == pytest.approx(d.mix) and heights[2] == pytest.approx(d.performance)
+    ax = plot_gap_waterfall(d, by_reason=True)
+    assert len(ax.patches) == 2 + 2 * len(d.table)
+    with pytest.raises(ParameterError, match="GapDecomposition or MixResult"):
+        plot_gap_waterfall(res)
+
+
+def test_examples_in_docstrings():
+    import doctest
+
+    out = doctest.testmod(gaps, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert out.failed == 0 and out.attempted > 0
