@@ -33,6 +33,12 @@ def _axes(ax, figsize):
     return ax
 
 
+def _interval(ax, lo, hi, y, colour, lw=1.2):
+    """An interval drawn as a line with end caps; unlike errorbar it does not assume the estimate lies inside."""
+    ax.plot([lo, hi], [y, y], color=colour, lw=lw, solid_capstyle="butt")
+    ax.plot([lo, hi], [y, y], "|", color=colour, ms=7, mew=lw)
+
+
 def plot_channel_estimates(result, *, ax=None, methods=None, show_n: bool = True):
     """Estimates per group with their intervals, the target line and the benchmark band.
 
@@ -73,8 +79,7 @@ def plot_channel_estimates(result, *, ax=None, methods=None, show_n: bool = True
         colour = _WEAK if weak else _OK
         lo, hi = r["ci_low"], r["ci_high"]
         if np.isfinite(lo) and np.isfinite(hi):
-            ax.errorbar(r["estimate"], yi, xerr=[[r["estimate"] - lo], [hi - r["estimate"]]], fmt="none",
-                        ecolor=colour, capsize=3, lw=1.5)
+            _interval(ax, lo, hi, yi, colour, lw=1.5)
         ax.plot(r["estimate"], yi, "o", color=colour, mfc="white" if weak else colour, ms=7)
     if result.benchmark is not None:
         ax.axvspan(*result.benchmark, color="#b8d8b8", alpha=0.35, lw=0,
@@ -108,9 +113,10 @@ def _plot_mix_estimates(result: MixResult, *, ax=None, methods=None, show_n=True
             if g not in sub.index:
                 continue
             r = sub.loc[g]
-            ax.errorbar(r["estimate"], yi - off, xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
-                        fmt="o", color=_METHOD_COLOURS.get(m, _OK), capsize=2, ms=5,
-                        label=m if yi == y[0] else None)
+            colour = _METHOD_COLOURS.get(m, _OK)
+            if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"]):
+                _interval(ax, r["ci_low"], r["ci_high"], yi - off, colour)
+            ax.plot(r["estimate"], yi - off, "o", color=colour, ms=5, label=m if yi == y[0] else None)
     raw = est[est["method"] == "raw"].set_index(result.by)
     ax.set_yticks(y)
     ax.set_yticklabels([f"{g} (n={int(raw.loc[g, 'n'])})" if show_n and g in raw.index else str(g) for g in groups])

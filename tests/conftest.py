@@ -44,8 +44,8 @@ def _close_figures():
 def small_responses_csv(tmp_path_factory):
     """A small synthetic responses file (2,000 contacts, 2024Q4-2026Q4) with planted comments.
 
-    The planted comments (:data:`PLANTED_COMMENTS`) sit on answered likert5 rows of 2026Q3, so the
-    quarterly report for 2026Q3 shows them.
+    The planted comments (:data:`PLANTED_COMMENTS`) sit on answered likert5 rows of 2026Q3 whose
+    score is set to 1 (very dissatisfied), so the service-recovery list of the 2026Q3 report shows them.
     """
     import pandas as pd
 
@@ -58,6 +58,7 @@ def small_responses_csv(tmp_path_factory):
     ]
     for row, text in zip(rows[: len(PLANTED_COMMENTS)], PLANTED_COMMENTS.values()):
         responses.loc[row, "comment"] = text
+        responses.loc[row, "score"] = 1.0
     folder = tmp_path_factory.mktemp("small-data")
     path = folder / "responses.csv"
     responses.to_csv(path, index=False)

@@ -205,7 +205,7 @@ def test_report_monthly(capsys, tmp_path, small_responses_csv):
     path = tmp_path / "2026-09" / "monthly_report.html"
     assert out.strip() == str(path.resolve())
     text = _Text(path.read_text()).text
-    assert "Customer satisfaction report: 2026-09" in text and "Compared with 2026-08" in text
+    assert "Customer satisfaction report: 2026-09" in text and "compared with 2026-08" in text
 
 
 @pytest.mark.slow

@@ -90,10 +90,10 @@ class Page(HTMLParser):
 def test_quarterly_parameters_are_typed_and_documented():
     params = report.parameters("quarterly_report")
     assert list(params) == ["data", "period", "compare_to", "target", "benchmark_low", "benchmark_high", "scale",
-                            "mask", "fy_start"]
+                            "mask", "fy_start", "contacts", "qa"]
     assert {n: p.type for n, p in params.items()} == {
         "data": str, "period": str, "compare_to": str, "target": float, "benchmark_low": float,
-        "benchmark_high": float, "scale": str, "mask": bool, "fy_start": int,
+        "benchmark_high": float, "scale": str, "mask": bool, "fy_start": int, "contacts": str, "qa": str,
     }
     assert params["target"].default == 80.0 and params["mask"].default is True and params["data"].default == ""
     assert all(p.help for p in params.values())
@@ -364,7 +364,7 @@ def test_quarterly_report_is_self_contained_and_shows_no_code(quarterly):
     assert not {"jp-InputPrompt", "jp-OutputPrompt", "highlight", "jp-CodeMirrorEditor"} & doc.classes()
     headings = [h for h in re.findall(r"<h[12][^>]*>(.*?)<", page)]
     assert "Customer satisfaction report: 2026Q3" in headings
-    assert {"Customer comments", "Data and provenance"} <= set(headings)
+    assert {"Executive summary", "Trend", "CSAT by channel", "Channel gaps", "Service recovery", "Data quality", "Methods", "Provenance"} <= set(headings)
 
 
 @pytest.mark.slow
@@ -528,5 +528,5 @@ def test_report_in_a_headless_browser(quarterly, tmp_path):
         assert attrs["data-code"] == "0" and attrs["data-import"] == "no"
         headings = json.loads(attrs["data-headings"])
         assert "Customer satisfaction report: 2026Q3" in headings
-        assert {"Customer comments", "Data and provenance"} <= set(headings)
+        assert {"Executive summary", "Trend", "CSAT by channel", "Channel gaps", "Service recovery", "Data quality", "Methods", "Provenance"} <= set(headings)
         assert attrs["data-overflow"] == "no", f"the page scrolls sideways at {width} px"
