@@ -55,6 +55,14 @@ __all__ = [
     "plot_estimates",
     "plot_ledger",
     "plot_distribution",
+    # gap analysis (csatkit.plots_gaps)
+    "plot_channel_estimates",
+    "plot_reason_channel_heatmap",
+    "plot_gap_waterfall",
+    # QA key drivers (csatkit.plots_drivers)
+    "plot_importance",
+    "plot_item_effects",
+    "plot_qa_calibration",
 ]
 
 #: The house colours. ``main`` draws estimates, ``alert`` signals (out-of-control points,
@@ -458,3 +466,9 @@ def plot_distribution(score_table, ax: Axes | None = None, *, title: str | None 
         ax.set_title(title)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False)
         return _finish(ax)
+
+
+# The gap-analysis and key-driver figures live in their own modules (they know those results'
+# shapes); they are re-exported here so that every figure is reachable as ``csatkit.plots.<name>``.
+from .plots_drivers import plot_importance, plot_item_effects, plot_qa_calibration  # noqa: E402
+from .plots_gaps import plot_channel_estimates, plot_gap_waterfall, plot_reason_channel_heatmap  # noqa: E402

@@ -64,6 +64,7 @@ from pathlib import Path
 
 from . import __version__
 from ._validate import nearest
+from ._validate import check_choice
 from .exceptions import CsatkitError, DataFileError, ParameterError, RenderError
 
 __all__ = [
@@ -100,6 +101,11 @@ _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "dict": dict}
 _PERCENT_PARAMS = ("target", "benchmark_low", "benchmark_high")
+#: Parameters whose value must be one of a fixed set, whichever notebook declares them.
+_CHOICE_PARAMS = {
+    "metric": ("csat", "mean_score", "nps", "ces", "ces_low_effort"),
+    "outcome": ("satisfied", "score"),
+}
 
 # papermill logs a dead kernel or a failed cell itself; csatkit reports those as one RenderError.
 # A NullHandler keeps its records off the terminal unless the application configures logging.
@@ -336,6 +342,11 @@ def _check_domains(values: dict) -> None:
             )
     if "level" in values and isinstance(values["level"], float) and not 0 < values["level"] < 1:
         raise ParameterError(f"The value for `level` must lie in (0, 1), e.g. 0.95, but {values['level']!r} was passed.")
+    for name, allowed in _CHOICE_PARAMS.items():
+        if name in values and isinstance(values[name], str):
+            check_choice(name, values[name], allowed)
+    if "quarters" in values and isinstance(values["quarters"], int) and not 1 <= values["quarters"] <= 12:
+        raise ParameterError(f"The value for `quarters` must be from 1 to 12, but {values['quarters']!r} was passed.")
     if "scale" in values and isinstance(values["scale"], str) and values["scale"]:
         from .scales import get_scale
 

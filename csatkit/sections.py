@@ -50,7 +50,10 @@ __all__ = [
     "methods",
     "provenance_section",
     "channel_gaps",
+    "gap_matrix",
+    "gap_decomposition",
     "drivers",
+    "driver_details",
 ]
 
 
@@ -116,8 +119,9 @@ class Section:
         return "\n".join([self.title, "=" * len(self.title), *self.paragraphs])
 
 
-def _table_html(df: pd.DataFrame) -> str:
-    return ("<div class='csatkit-table-wrap'>" + df.to_html(index=False, escape=True, na_rep="–", border=0)
+def _table_html(df: pd.DataFrame, digits: int = 1) -> str:
+    return ("<div class='csatkit-table-wrap'>"
+            + df.to_html(index=False, escape=True, na_rep="–", border=0, float_format=lambda v: f"{v:,.{digits}f}")
             + "</div>")
 
 
@@ -179,6 +183,7 @@ class ReportContext:
     qa_ledger: Ledger | None = None
     data_path: Path | None = None
     params: dict = field(default_factory=dict)
+    cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def current(self) -> pd.DataFrame:
@@ -479,29 +484,40 @@ def _details(summary: str, inner: str) -> str:
     return f"<details><summary>{html.escape(summary)}</summary>{inner}</details>"
 
 
+def _gap_report(ctx: ReportContext, metric: str, reference_mix: str, cluster: str | None):
+    """The period's GapReport, computed once per context and arguments."""
+    from . import gaps
+
+    key = ("gaps", metric, reference_mix, cluster)
+    if key not in ctx.cache:
+        rows = ctx.responses
+        if metric in ("csat", "mean_score") and "scale" in rows.columns:
+            rows = rows[rows["scale"].astype(str) == ctx.scale.name]
+        if cluster and cluster not in rows.columns:
+            cluster = None
+        ctx.cache[key] = gaps.gaps_section(
+            rows, period=ctx.period.label, compare_to=ctx.previous.label, metric=metric, target=ctx.target,
+            benchmark=ctx.benchmark, reference_mix=reference_mix,
+            scale=ctx.scale if metric in ("csat", "mean_score") else None, fy_start=ctx.fy_start, level=ctx.level,
+            min_n=ctx.min_n, cluster=cluster)
+    return ctx.cache[key]
+
+
 def channel_gaps(ctx: ReportContext, *, metric: str = "csat", reference_mix: str = "overall",
                  cluster: str | None = "agent_id") -> Section:
     """Channel gaps: significance after correction, effect sizes, and the contact-reason mix separated out."""
-    from . import gaps
     from .plots_gaps import plot_channel_estimates
 
-    rows = ctx.responses
-    if metric in ("csat", "mean_score") and "scale" in rows.columns:
-        rows = rows[rows["scale"].astype(str) == ctx.scale.name]
-    if cluster and cluster not in rows.columns:
-        cluster = None
-    report = gaps.gaps_section(rows, period=ctx.period.label, compare_to=ctx.previous.label, metric=metric,
-                               target=ctx.target, benchmark=ctx.benchmark, reference_mix=reference_mix,
-                               scale=ctx.scale if metric in ("csat", "mean_score") else None,
-                               fy_start=ctx.fy_start, level=ctx.level, min_n=ctx.min_n, cluster=cluster)
+    report = _gap_report(ctx, metric, reference_mix, cluster)
     part = report.mix if report.mix is not None else report.channels
     fig = plot_channel_estimates(part).figure
     intro = [
         f"Is the experience consistent across channels in {ctx.period.label}? Differences are tested after "
         "correcting for the number of comparisons (Holm), sized with effect sizes, and separated into the part "
         "explained by each channel's contact-reason mix and the part due to performance within reasons. "
-        "The figure shows each channel raw, standardised to the overall reason mix, and adjusted by a "
-        "logistic model (standard errors clustered by agent).",
+        "The figure shows each channel raw, standardised to the "
+        + ("overall" if reference_mix == "overall" else f"{reference_mix}'s")
+        + " reason mix, and adjusted by a logistic model (standard errors clustered by agent).",
     ]
     parts = [_findings_html(report.findings)]
     if report.messages:
@@ -511,22 +527,78 @@ def channel_gaps(ctx: ReportContext, *, metric: str = "csat", reference_mix: str
     return Section("Channel gaps", intro, figure=fig, html_parts=parts, data={"gaps": report})
 
 
-def drivers(ctx: ReportContext, *, quarters: int = 4) -> Section:
-    """What drives CSAT: which QA scorecard items move satisfaction (evaluations of the last ``quarters`` periods)."""
-    if ctx.qa is None:
-        return Section("What drives CSAT", ["No QA evaluations were given, so the scorecard cannot be tested."])
+def gap_matrix(ctx: ReportContext, *, reference_mix: str = "overall", cluster: str | None = "agent_id") -> Section:
+    """CSAT per contact reason x channel as a heatmap, the best channel per reason, and channel-shift estimates."""
+    from .plots_gaps import plot_reason_channel_heatmap
+
+    report = _gap_report(ctx, "csat", reference_mix, cluster)
+    m = report.matrix
+    if m is None:
+        return Section("Best channel per contact reason", ["The data has no contact reasons to compare."])
+    fig = plot_reason_channel_heatmap(m).figure
+    paras = [
+        "CSAT per contact reason and channel; grey cells have too few responses to be ranked. A channel is "
+        "declared best for a reason only where it beats every other channel after correction for multiple "
+        "comparisons; the shift estimates say how overall CSAT would change if a share of a reason's contacts "
+        "moved to that channel and were served as well as that channel serves them now.",
+    ]
+    tables = []
+    if m.best is not None and len(m.best):
+        tables.append(("Best channel per reason", _table_html(m.best)))
+    if m.shifts is not None and len(m.shifts):
+        tables.append(("Channel-shift opportunities", _table_html(m.shifts)))
+    return Section("Best channel per contact reason", paras, figure=fig, tables=tables, data={"matrix": m})
+
+
+def gap_decomposition(ctx: ReportContext, *, reference_mix: str = "overall",
+                      cluster: str | None = "agent_id") -> Section:
+    """The largest raw CSAT gap split into a contact-reason mix part and a performance part (waterfall)."""
+    from .plots_gaps import plot_gap_waterfall
+
+    report = _gap_report(ctx, "csat", reference_mix, cluster)
+    dec = None if report.mix is None else report.mix.decomposition
+    if dec is None:
+        return Section("Mix or performance?", ["Fewer than two channels have enough responses to decompose a gap."])
+    fig = plot_gap_waterfall(dec).figure
+    paras = [
+        "The raw gap between two channels, split per contact reason into a mix part (the channels receive "
+        "different reasons) and a performance part (they serve the same reason differently). The parts add up "
+        "exactly to the raw gap (Kitagawa / Das Gupta decomposition).",
+    ]
+    tables = [(f"{dec.a} minus {dec.b}, in points", _table_html(dec.totals)),
+              ("Per contact reason", _table_html(dec.table))]
+    return Section("Mix or performance?", paras, figure=fig, tables=tables, data={"decomposition": dec})
+
+
+def _drivers_report(ctx: ReportContext, quarters: int, options: dict):
     from . import drivers as _drivers
     from .periods import last_n
 
-    window = last_n(ctx.period, quarters if ctx.period.freq == "quarter" else 1)
+    key = ("drivers", quarters, tuple(sorted((k, str(v)) for k, v in options.items())))
+    if key in ctx.cache:
+        return ctx.cache[key]
+    window = last_n(ctx.period, quarters) if quarters > 1 else [ctx.period]
     qa = ctx.qa
-    if "evaluated_at" in qa.columns or "interaction_at" in qa.columns:
-        col = "interaction_at" if "interaction_at" in qa.columns else "evaluated_at"
+    col = next((c for c in ("interaction_at", "evaluated_at") if c in qa.columns), None)
+    if col is not None:
         qa = pd.concat([filter_period(qa, p, column=col) for p in window], ignore_index=True)
     responses = ctx.responses
     if "scale" in responses.columns:
         responses = responses[responses["scale"].astype(str) == ctx.scale.name]
-    report = _drivers.drivers_section(qa, responses)
+    report = _drivers.drivers_section(qa, responses, **options)
+    ctx.cache[key] = (window, qa, report)
+    return ctx.cache[key]
+
+
+def drivers(ctx: ReportContext, *, quarters: int = 4, **options) -> Section:
+    """What drives CSAT: which QA scorecard items move satisfaction (evaluations of the last ``quarters`` periods).
+
+    ``options`` go to :func:`csatkit.drivers.drivers_section` (``items``, ``item_prefix``, ``outcome``,
+    ``controls``, ...).
+    """
+    if ctx.qa is None:
+        return Section("What drives CSAT", ["No QA evaluations were given, so the scorecard cannot be tested."])
+    window, qa, report = _drivers_report(ctx, quarters, options)
     span = window[0].label if len(window) == 1 else f"{window[0].label} to {window[-1].label}"
     intro = [
         f"QA evaluations of {span} ({len(qa):,} evaluations, {len(report.join.data):,} matched to a survey "
@@ -534,3 +606,24 @@ def drivers(ctx: ReportContext, *, quarters: int = 4) -> Section:
         "and how much of the explained variation each item carries (Shapley/LMG shares with bootstrap intervals).",
     ]
     return Section("What drives CSAT", intro, html_parts=[report._repr_html_()], data={"drivers": report})
+
+
+def driver_details(ctx: ReportContext, *, quarters: int = 4, **options) -> list:
+    """The scorecard analysis in full, one section per part: join, regression, validity, key drivers."""
+    if ctx.qa is None:
+        return [Section("Scorecard details", ["No QA evaluations were given."])]
+    _, _, report = _drivers_report(ctx, quarters, options)
+    parts = [
+        ("Matching evaluations to surveys", report.join),
+        ("Scorecard regression", report.regression),
+        ("Scorecard validity", report.validity),
+        ("Relative importance of the items", report.drivers),
+    ]
+    return _SectionList([Section(t, [], html_parts=[obj._repr_html_()], level=3) for t, obj in parts])
+
+
+class _SectionList(list):
+    """Several sections displayed as one output."""
+
+    def _repr_html_(self) -> str:
+        return "\n".join(s._repr_html_() for s in self)

@@ -530,3 +530,59 @@ def test_report_in_a_headless_browser(quarterly, tmp_path):
         assert "Customer satisfaction report: 2026Q3" in headings
         assert {"Executive summary", "Trend", "CSAT by channel", "Channel gaps", "Service recovery", "Data quality", "Methods", "Provenance"} <= set(headings)
         assert attrs["data-overflow"] == "no", f"the page scrolls sideways at {width} px"
+
+
+def _summary_rows(page: str) -> dict:
+    """The executive-summary table of a rendered report: metric label -> (value, interval, n) as shown."""
+    from html.parser import HTMLParser
+
+    class Rows(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.cell, self.row = [], None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.row = []
+            elif tag in ("td", "th") and self.row is not None:
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.row.append(self.cell.strip())
+                self.cell = None
+            elif tag == "tr" and self.row is not None:
+                self.rows.append(self.row)
+                self.row = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    parser = Rows()
+    parser.feed(page)
+    return {r[0]: tuple(r[1:4]) for r in parser.rows if len(r) >= 4 and r[0].startswith(("CSAT (", "NPS (", "CES ("))}
+
+
+@pytest.mark.slow
+def test_headline_numbers_equal_what_csatkit_metrics_prints(quarterly, small_responses_csv, capsys):
+    """The report's executive summary shows the figures `csatkit metrics` prints for the same file and period."""
+    import csv
+    import io
+
+    from csatkit import cli
+
+    _, page, _ = quarterly
+    shown = _summary_rows(page)
+    assert set(shown) == {"CSAT (% satisfied)", "NPS (−100 to 100)", "CES (mean effort score)"}
+    for label, metric, digits in (("CSAT (% satisfied)", "csat", 1), ("NPS (−100 to 100)", "nps", 1),
+                                  ("CES (mean effort score)", "ces", 2)):
+        code = cli.main(["metrics", str(small_responses_csv), "--period", "2026Q3", "--metric", metric,
+                         "--format", "csv"])
+        out = capsys.readouterr().out
+        assert code == 0
+        row = next(csv.DictReader(io.StringIO(out)))
+        value, interval, n = shown[label]
+        assert value == f"{float(row['estimate']):.{digits}f}"
+        assert interval == f"{float(row['ci_low']):.{digits}f}–{float(row['ci_high']):.{digits}f}"
+        assert n.replace(",", "") == row["n"]
