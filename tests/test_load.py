@@ -6,7 +6,6 @@ worked out by hand from the fixture (the arithmetic is written next to them).
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -785,7 +784,8 @@ def test_read_contacts_single_channel_and_missing_id_column():
 
 
 @pytest.mark.slow
-def test_a_million_row_csv_loads_in_a_few_seconds(tmp_path):
+def test_a_million_row_csv_is_fully_accounted_for(tmp_path):
+    """At scale every row is still kept or excluded with its reason (speed is measured in bench/bench_load.py)."""
     rng = np.random.default_rng(20230801)
     n = 1_000_000
     stamps = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s")
@@ -800,9 +800,9 @@ def test_a_million_row_csv_loads_in_a_few_seconds(tmp_path):
     })
     path = tmp_path / "big.csv"
     frame.to_csv(path, index=False)
-    start = time.perf_counter()
     data, ledger = read_responses(path, scale="likert5", missing_codes=[99])
-    elapsed = time.perf_counter() - start
     assert ledger.rows_read == n and len(data) == ledger.rows_kept
     assert ledger.excluded["nonsubstantive_answer"] == int((frame["score"] == "99").sum())
-    assert elapsed < 15, f"1,000,000 rows took {elapsed:.1f} s"
+    assert ledger.unanswered == int((frame["score"] == "").sum())
+    assert data["interaction_at"].notna().all()
+    assert set(data["channel"].unique()) == {"phone", "email", "chat", "in_app"}
