@@ -4,21 +4,12 @@ Run: python bench/bench_periods.py [n_rows]
 """
 
 import sys
-import time
 
 import numpy as np
 import pandas as pd
+from _timing import best_of
 
 from csatkit.periods import assign_periods
-
-
-def best_of(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main(n=10_000_000):

@@ -464,6 +464,18 @@ def methods(ctx: ReportContext) -> Section:
         "Rows that could not be used (blank lines, scores off the scale, duplicates, unreadable dates, "
         "don't-know codes) are excluded and counted in the data-quality section; none is dropped silently.",
     ]
+    if "agent_id" in ctx.csat_rows.columns and ctx.csat_rows["agent_id"].notna().any():
+        rows = ctx.csat_rows[ctx.csat_rows["agent_id"].notna()]
+        clustered = _metrics.csat(rows, scale=ctx.scale, cluster="agent_id", level=ctx.level).iloc[0]
+        if clustered["n"] > 0 and clustered["n_eff"] > 0:
+            deff = clustered["n"] / clustered["n_eff"]
+            paras.append(
+                f"Responses handled by the same agent are correlated: in {ctx.period.label} the design effect of "
+                f"agent clustering on CSAT is {deff:.1f}. The headline intervals treat this period's responses as "
+                "independent draws given the agents who served them, which is right for 'how satisfied were the "
+                "customers we served'; to generalise to agents as a population, as the channel-gap tests do, "
+                f"intervals widen by about √{deff:.1f} = {deff ** 0.5:.1f}× (csatkit: cluster=\"agent_id\")."
+            )
     return Section("Methods", paras)
 
 
