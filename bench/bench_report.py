@@ -12,6 +12,7 @@ Usage::
 
     python bench/bench_report.py                  # 1,000,000 responses
     python bench/bench_report.py --responses 200000 --repeat 3
+    python bench/bench_report.py --format parquet    # the same rows from a Parquet file
 
 Generating the data set is timed separately and not counted in the render.
 """
@@ -34,12 +35,15 @@ from csatkit import report, synth
 #: enough, and the extra rows are cut off.
 
 
-def _make_data(n_responses: int, folder: Path) -> tuple[Path, int, float]:
+def _make_data(n_responses: int, folder: Path, fmt: str = "csv") -> tuple[Path, int, float]:
     started = time.perf_counter()
     data = synth.generate(n_contacts=max(100, n_responses), seed=0)
     responses = data.responses.iloc[:n_responses]
-    path = folder / "responses.csv"
-    responses.to_csv(path, index=False)
+    path = folder / f"responses.{fmt}"
+    if fmt == "parquet":
+        responses.to_parquet(path, index=False)
+    else:
+        responses.to_csv(path, index=False)
     return path, len(responses), time.perf_counter() - started
 
 
@@ -67,14 +71,17 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="renders of each notebook; the median is shown")
     parser.add_argument("--period", default="2026Q3")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                        help="file format of the responses (default: csv)")
     parser.add_argument("--keep", metavar="DIR", help="write the data and reports here instead of a temporary folder")
     args = parser.parse_args(argv)
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="csatkit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        data, rows, t_data = _make_data(args.responses, work)
-        print(f"data: {rows:,} response rows, {data.stat().st_size / 1e6:,.1f} MB CSV, generated in {t_data:.1f} s")
+        data, rows, t_data = _make_data(args.responses, work, args.format)
+        print(f"data: {rows:,} response rows, {data.stat().st_size / 1e6:,.1f} MB {args.format}, "
+              f"generated in {t_data:.1f} s")
 
         _timed_render("_smoke", {}, work / "warmup", args.timeout)  # warm caches; not counted
         fixed, full = [], []

@@ -1480,7 +1480,9 @@ def _check_common(dayfirst, strict) -> None:
 
 
 def _texts(raw: _Raw, mapping: dict, names: Iterable[str]) -> dict[str, pd.Series]:
-    return {c: _as_text(_labelled(raw, mapping[c])) for c in names if c in mapping}
+    """Mapped columns as text; columns already holding datetimes are left to the timestamp parser."""
+    return {c: _as_text(_labelled(raw, mapping[c])) for c in names
+            if c in mapping and not pd.api.types.is_datetime64_any_dtype(raw.frame[mapping[c]].dtype)}
 
 
 def _channel_column(texts: dict, mapping: dict, channel, channel_aliases, n: int, ledger: Ledger) -> pd.Series | None:
