@@ -29,7 +29,8 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	cd bench && for b in bench_periods.py bench_load.py bench_drivers.py bench_report.py; do \
+	  echo "== $$b"; ../$(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) reports/*/ reports/index.html
