@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .exceptions import CsatkitError, ParameterError
+from .exceptions import CsatkitError, InputError, ParameterError
 
 __all__ = ["main", "build_parser"]
 
@@ -74,10 +74,7 @@ def _read(args):
         kw["dayfirst"] = True
     if getattr(args, "strict", False):
         kw["strict"] = True
-    path = Path(args.file)
-    if not path.exists():
-        raise FileNotFoundError(f"The data file {args.file!r} does not exist.")
-    return read_responses(path, **kw)
+    return read_responses(Path(args.file), **kw)
 
 
 def _cmd_validate(args) -> int:
@@ -93,10 +90,21 @@ def _cmd_metrics(args) -> int:
     from ._validate import check_choice
 
     check_choice("metric", args.metric, list(_METRICS))
-    data = _read(args).data
+    data, ledger = _read(args)
+    name = Path(args.file).name
+    if ledger.rows_excluded:
+        print(f"{name}: {ledger.rows_read:,} rows read, {ledger.rows_excluded:,} excluded "
+              f"(`csatkit validate {args.file}` lists why)", file=sys.stderr)
     if args.period:
         from .periods import filter_period
 
+        timed = data["interaction_at"].notna()
+        if not timed.any():
+            raise InputError(f"{name} has no interaction_at timestamps, so --period {args.period} cannot select rows; "
+                             "map the date column with a preset or drop --period.")
+        if not timed.all():
+            print(f"{name}: {int((~timed).sum()):,} rows without interaction_at left out by --period",
+                  file=sys.stderr)
         data = filter_period(data, args.period, fy_start=args.fy_start)
     func = getattr(metrics, _METRICS[args.metric])
     kw = {"level": args.level, "fy_start": args.fy_start}

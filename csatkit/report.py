@@ -961,7 +961,16 @@ def _check_name(name: str, what: str) -> str:
 
 
 def _out_dir(out_dir) -> Path:
-    return (REPORTS_DIR if out_dir is None else Path(out_dir).expanduser()).resolve()
+    """The output folder, created if needed; an unusable one is an error naming `out_dir` (``--out``)."""
+    out = (REPORTS_DIR if out_dir is None else Path(out_dir).expanduser()).resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError(f"The output folder {str(out)!r} (`out_dir`, --out) cannot be created: "
+                             f"{exc.strerror or exc}.") from None
+    if not os.access(out, os.W_OK):
+        raise ParameterError(f"The output folder {str(out)!r} (`out_dir`, --out) is not writable.")
+    return out
 
 
 def _json_safe(values: dict) -> dict:

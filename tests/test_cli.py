@@ -77,8 +77,9 @@ def test_usage_errors_are_one_line_with_status_2(capsys):
         (["report", "quarterly", "--periods", "2026Q3:2026Q1"], r"runs backwards"),
         (["report", "quarterly", "--target", "90", "-p", "target", "80"], r"Parameter 'target' is given twice"),
         (["report", "run", "nosuch"], r"Notebook 'nosuch' not found"),
-        (["validate", "no/such.csv"], r"The data file 'no/such.csv' does not exist"),
-        (["metrics", "no/such.csv"], r"The data file 'no/such.csv' does not exist"),
+        (["validate", "no/such.csv"], r"File not found: .*no/such.csv"),
+        (["metrics", "no/such.csv"], r"File not found: .*no/such.csv"),
+        (["report", "quarterly", "--out", "/proc/csatkit-nope"], r"output folder .*\(`out_dir`, --out\) cannot be created"),
     ],
 )
 def test_bad_input_fails_with_one_line(capsys, args, pattern):
@@ -228,3 +229,20 @@ def test_demo_generates_data_and_renders_the_quarterly_report(capsys, tmp_path, 
     assert f"demo data: {tmp_path / 'data' / 'demo' / 'responses.csv'}" in err
     assert (tmp_path / "data" / "demo" / "csatkit-demo.json").exists()
     assert "Customer satisfaction report: 2026Q3" in _Text(path.read_text()).text
+
+
+def test_metrics_period_needs_timestamps(capsys, tmp_path):
+    path = tmp_path / "nodates.csv"
+    path.write_text("score,channel\n5,phone\n4,email\n1,chat\n")
+    code, out, err = run(capsys, "metrics", str(path), "--scale", "likert5", "--period", "2026Q3")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "no interaction_at timestamps" in err and "--period 2026Q3" in err
+
+
+def test_metrics_says_how_many_rows_were_excluded(capsys, tmp_path):
+    path = tmp_path / "dirty.csv"
+    path.write_text("response_id,score,channel\n1,5,phone\n2,9,phone\n3,4,email\n3,4,email\n")
+    code, out, err = run(capsys, "metrics", str(path), "--scale", "likert5")
+    assert code == 0
+    assert "4 rows read, 2 excluded" in err and "csatkit validate" in err
+    assert "csat" in out
