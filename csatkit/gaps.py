@@ -1626,7 +1626,9 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
 def _fit_margins(responses, sc, by, reason, controls, cluster, groups_l, support_reasons, reference_mix, w_sup,
                  level, correction, messages):
     """Logistic regression with reason (and controls) and predictive margins per group."""
-    import statsmodels.api as sm
+    # the GLM's own modules: statsmodels.api would import all of statsmodels (a third of a second)
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.generalized_linear_model import GLM
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
     check_columns(responses.columns, [by, reason, "score"] + controls, where="the responses")
@@ -1691,7 +1693,7 @@ def _fit_margins(responses, sc, by, reason, controls, cluster, groups_l, support
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fit = sm.GLM(y, X, family=sm.families.Binomial()).fit(**kwargs)
+            fit = GLM(y, X, family=Binomial()).fit(**kwargs)
         except (np.linalg.LinAlgError, ValueError) as exc:
             _warn(messages, f"The logistic regression failed ({exc}); the model-based adjustment is skipped.")
             return None
@@ -2433,6 +2435,10 @@ def gaps_section(responses, *, period=None, compare_to=None, metric: str = "csat
     if not isinstance(responses, pd.DataFrame):
         raise ParameterError(f"`responses` must be a DataFrame, but {type(responses).__name__} was passed.")
     spec = _spec(metric)
+    needed = [by, "score"] + ([cluster] if cluster else [])
+    if period is not None:
+        needed.append(period_column or column)
+    responses = _only_columns(responses, needed, [reason, "scale", "agent_id"])
     data, p_label = responses, None
     if period is not None:
         data, p = _select_period(responses, period, column, period_column, fy_start)
@@ -2488,6 +2494,17 @@ def gaps_section(responses, *, period=None, compare_to=None, metric: str = "csat
         findings += change.findings()
     return GapReport(channels, mix, matrix, change, findings, messages, p_label,
                      None if change is None else change.compare_to)
+
+
+def _only_columns(responses: pd.DataFrame, needed: list, optional: list) -> pd.DataFrame:
+    """The ``needed`` and ``optional`` columns of ``responses``, or ``responses`` itself when a needed one is missing.
+
+    The analyses select rows several times; copying columns they never read for every selection
+    is wasted work. A missing column is left to the analysis to report, with the columns present.
+    """
+    if any(c not in responses.columns for c in needed):
+        return responses
+    return responses[[c for c in dict.fromkeys(needed + optional) if c in responses.columns]]
 
 
 def _has_kind(data: pd.DataFrame, kind: str, scale) -> bool:

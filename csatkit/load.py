@@ -171,18 +171,38 @@ def _as_text(s: pd.Series) -> pd.Series:
     elif pd.api.types.is_bool_dtype(dt) or pd.api.types.is_integer_dtype(dt):
         t = s.astype(STRING_DTYPE)
     elif pd.api.types.is_float_dtype(dt):
-        v = s.to_numpy(dtype=float, na_value=np.nan)
-        fin = v[np.isfinite(v)]
-        if fin.size == len(v) - np.isnan(v).sum() and np.all(np.mod(fin, 1) == 0) and np.all(np.abs(fin) < 1e15):
-            t = s.astype("Int64").astype(STRING_DTYPE)
-        else:
-            t = s.astype(STRING_DTYPE)
+        # numbers repeat (scores, weights): write each distinct value once and look the rows up
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        u = pd.Series(uniques)
+        v = u.to_numpy(dtype=float, na_value=np.nan)  # the distinct values, missing ones left out
+        integral = np.all(np.isfinite(v)) and np.all(np.mod(v, 1) == 0) and np.all(np.abs(v) < 1e15)
+        if integral or not (v == 0).any() or not _both_zeros(s):  # factorize takes -0.0 for 0.0
+            ut = _blank_as_missing((u.astype("Int64") if integral else u).astype(STRING_DTYPE).str.strip())
+            return pd.Series(ut.array.take(codes, allow_fill=True), index=s.index, name=s.name)
+        t = s.astype(STRING_DTYPE)
     else:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         texts = np.array([_scalar_text(u) for u in uniques] + [None], dtype=object)
         t = pd.Series(pd.array(texts[codes], dtype=STRING_DTYPE), index=s.index, name=s.name)
-    t = t.str.strip()
-    return t.mask(t.eq(""))
+    return _blank_as_missing(_strip(t))
+
+
+def _strip(t: pd.Series) -> pd.Series:
+    """``t.str.strip()``; ``t`` itself when nothing was stripped, so that no second copy of the text stays."""
+    stripped = t.str.strip()
+    return t if (stripped.eq(t) | t.isna()).all() else stripped
+
+
+def _blank_as_missing(t: pd.Series) -> pd.Series:
+    empty = t.eq("")
+    return t.mask(empty) if empty.any() else t
+
+
+def _both_zeros(s: pd.Series) -> bool:
+    """Whether a float column holds both 0.0 and -0.0 (written "0.0" and "-0.0")."""
+    v = s.to_numpy(dtype=float, na_value=np.nan)
+    neg = np.signbit(v[v == 0])
+    return bool(neg.any() and not neg.all())
 
 
 _MISSING_TOKENS = frozenset({"", "nan", "none", "null", "na", "n/a", "#n/a"})
@@ -237,7 +257,8 @@ def _channel_table(aliases: Mapping | None) -> dict[str, str]:
 
 
 def _normalise_channel(values: pd.Series, aliases: Mapping | None) -> tuple[pd.Series, list[str]]:
-    text = _as_text(values)
+    # spaces around a name do not matter (the keys ignore them), so text needs no stripping
+    text = values if isinstance(values.dtype, pd.StringDtype) else _as_text(values)
     table = _channel_table(aliases)
     codes, uniques = pd.factorize(text, use_na_sentinel=True)
     out_u: list = []
@@ -252,8 +273,8 @@ def _normalise_channel(values: pd.Series, aliases: Mapping | None) -> tuple[pd.S
             name = _snake(u)
             out_u.append(name)
             unknown.append(name)
-    mapped = np.array(out_u + [None], dtype=object)[codes]
-    return pd.Series(pd.array(mapped, dtype=STRING_DTYPE), index=values.index, name=values.name), sorted(set(unknown))
+    mapped = pd.array(out_u, dtype=STRING_DTYPE).take(codes, allow_fill=True)
+    return pd.Series(mapped, index=values.index, name=values.name), sorted(set(unknown))
 
 
 def normalise_channel(values, aliases: Mapping | None = None) -> pd.Series:
@@ -1084,10 +1105,12 @@ def _blank_rows(raw: pd.DataFrame, texts: dict[str, pd.Series]) -> np.ndarray:
 def _duplicates(keys: list[pd.Series], ok: np.ndarray) -> np.ndarray:
     """Rows (among ``ok``) whose key repeats that of an earlier ``ok`` row."""
     idx = np.flatnonzero(ok)
+    if len(idx) < len(ok):  # otherwise every row counts: no copy
+        keys = [k.iloc[idx] for k in keys]
     if len(keys) == 1:
-        repeated = keys[0].iloc[idx].duplicated(keep="first").to_numpy()
+        repeated = keys[0].duplicated(keep="first").to_numpy()
     else:
-        frame = pd.DataFrame({f"k{i}": k.iloc[idx].reset_index(drop=True) for i, k in enumerate(keys)})
+        frame = pd.DataFrame({f"k{i}": k.reset_index(drop=True) for i, k in enumerate(keys)})
         repeated = frame.duplicated(keep="first").to_numpy()
     dup = np.zeros(len(ok), dtype=bool)
     dup[idx[repeated]] = True
@@ -1415,6 +1438,16 @@ class _Scored:
     unknown: np.ndarray | None  # rows whose scale is not registered
 
 
+def _unique_ints(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for keys from 0 to ``size - 1``: one counting pass, no sort."""
+    if size > 4 * len(keys) + 1024:  # sparse keys: a table that large would cost more than sorting
+        return np.unique(keys, return_inverse=True)
+    uniq = np.flatnonzero(np.bincount(keys, minlength=size))
+    position = np.zeros(size, dtype=np.intp)
+    position[uniq] = np.arange(len(uniq))
+    return uniq, position[keys]
+
+
 def _apply_scales(values: _ScoreValues, names: pd.Series | None, fixed: Scale | None, preset: Preset,
                   column: str, ledger: Ledger) -> _Scored:
     if names is None:
@@ -1434,8 +1467,13 @@ def _apply_scales(values: _ScoreValues, names: pd.Series | None, fixed: Scale | 
     scales.append(fixed)  # blank scale cells take scale=
     m = len(scales)
     row_scale = np.where(scodes < 0, m - 1, scodes)
-    pair = values.codes.astype(np.int64) * m + row_scale
-    upair, inverse = np.unique(pair, return_inverse=True)
+    # pair = value code * m + scale code, from -m (a missing score has code -1); shifted by m to count
+    key = values.codes.astype(np.int64)
+    key += 1
+    key *= m
+    key += row_scale
+    upair, inverse = _unique_ints(key, (len(values.uniques) + 1) * m)
+    upair -= m
     pts_u = np.full(len(upair), np.nan)
     cat_u = np.full(len(upair), _C_OK, dtype=np.int8)  # rows of an unknown scale are excluded as such
     for si, sc in enumerate(scales):
@@ -1445,10 +1483,10 @@ def _apply_scales(values: _ScoreValues, names: pd.Series | None, fixed: Scale | 
         if sc is not None and has.any():
             pts_u[sel[has]], cat_u[sel[has]] = values.on_scale(sc, vals[has])
         cat_u[sel[~has]] = _C_MISSING
-    row_names = np.array([s.name if s is not None else None for s in scales], dtype=object)[row_scale]
+    row_names = pd.array([s.name if s is not None else None for s in scales], dtype=STRING_DTYPE).take(row_scale)
     known = np.array([s is not None for s in scales], dtype=bool)
     return _Scored(
-        pts_u[inverse], cat_u[inverse], pd.Series(pd.array(row_names, dtype=STRING_DTYPE)), None,
+        pts_u[inverse], cat_u[inverse], pd.Series(row_names), None,
         lambda i: scales[row_scale[i]], ~known[row_scale],
     )
 
@@ -1459,11 +1497,14 @@ def _weights(raw: pd.Series, text: pd.Series) -> np.ndarray:
         w = raw.to_numpy(dtype=float, na_value=np.nan, copy=True)
         w[text.isna().to_numpy()] = np.nan  # declared missing codes
         return w
-    w = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
-    retry = np.isnan(w) & text.notna().to_numpy()
+    # weights repeat: read each distinct text once, then look the rows up
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    u = pd.Series(uniques, dtype=text.dtype)
+    w = pd.to_numeric(u, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+    retry = np.isnan(w)
     if retry.any():  # "1,5": looked at only where the plain parse failed
-        w[retry] = [np.nan if (x := _scalar_number(v)) is None else x for v in text[retry]]
-    return w
+        w[retry] = [np.nan if (x := _scalar_number(v)) is None else x for v in u[retry]]
+    return np.append(w, np.nan)[codes]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1519,7 +1560,9 @@ def _empty_text(k: int) -> pd.Series:
 def _kept_text(t: pd.Series | None, idx: np.ndarray) -> pd.Series:
     if t is None:
         return _empty_text(len(idx))
-    return t.iloc[idx].reset_index(drop=True).astype(STRING_DTYPE)
+    if len(idx) < len(t):  # otherwise every row is kept: no copy
+        t = t.iloc[idx]
+    return t.reset_index(drop=True).astype(STRING_DTYPE)
 
 
 def _kept_time(v: np.ndarray | None, idx: np.ndarray) -> pd.Series:

@@ -72,7 +72,6 @@ def _table(data, by, scale, kind, weight, cluster, fy_start) -> ScoreTable:
 def _group_stats(table: ScoreTable, values: np.ndarray) -> pd.DataFrame:
     """Per group: n, counts per point (effective), estimate, variance, n_eff, deff."""
     by = list(table.by)
-    pts = list(table.scale.points)
     n_w = table.wide("n", keys=by)
     if table.weighted:
         w_w = table.wide("w", keys=by)
@@ -90,24 +89,23 @@ def _group_stats(table: ScoreTable, values: np.ndarray) -> pd.DataFrame:
     deff = np.ones_like(n)
     n_clusters = np.full_like(n, np.nan)
     if table.cluster:
-        for i, key in enumerate(n_w.index):
-            sub = table.counts
-            if by:
-                keyt = key if isinstance(key, tuple) else (key,)
-                mask = np.ones(len(sub), dtype=bool)
-                for col, val in zip(by, keyt):
-                    mask &= (sub[col] == val).to_numpy()
-                sub = sub[mask]
-            cn = sub.pivot_table(index=table.cluster, columns="score", values="n", aggfunc="sum", fill_value=0, observed=True)
-            cn = cn.reindex(columns=pts, fill_value=0)
+        # one table of counts per (group, cluster) x point, split by group below: the clusters of a
+        # group come out in the same (sorted) order as a table built for that group alone
+        cn_all = table.wide("n", keys=by + [table.cluster])
+        if by:
+            row_group = n_w.index.get_indexer(cn_all.index.droplevel(table.cluster))
+        else:
+            row_group = np.zeros(len(cn_all), dtype=np.intp)
+        cn_vals = cn_all.to_numpy()
+        if table.weighted:
+            cw_vals = table.wide("w", keys=by + [table.cluster]).reindex(index=cn_all.index, fill_value=0).to_numpy()
+            cw2_vals = table.wide("w2", keys=by + [table.cluster]).reindex(index=cn_all.index, fill_value=0).to_numpy()
+        for i in range(len(n_w.index)):
+            rows = row_group == i
             if table.weighted:
-                cw = sub.pivot_table(index=table.cluster, columns="score", values="w", aggfunc="sum", fill_value=0,
-                                     observed=True).reindex(index=cn.index, columns=pts, fill_value=0)
-                cw2 = sub.pivot_table(index=table.cluster, columns="score", values="w2", aggfunc="sum", fill_value=0,
-                                      observed=True).reindex(index=cn.index, columns=pts, fill_value=0)
-                d = design_effect(values, cn.to_numpy(), cw.to_numpy(), cw2.to_numpy())
+                d = design_effect(values, cn_vals[rows], cw_vals[rows], cw2_vals[rows])
             else:
-                d = design_effect(values, cn.to_numpy())
+                d = design_effect(values, cn_vals[rows])
             deff[i] = d["deff"]
             n_clusters[i] = d["n_clusters"]
             if np.isfinite(d["var"]) and d["deff"] > 1:
@@ -416,6 +414,9 @@ def response_rate(responses: pd.DataFrame, by=None, *, contacts: pd.DataFrame | 
     responses = _derive_periods(responses, by, fy_start)
     check_columns(responses.columns, by + ["score"], where="the responses")
     rid = "response_id" if "response_id" in responses.columns else None
+    present = list(responses.columns)
+    # only the columns counted: selecting rows of the others would be wasted work
+    responses = responses[[c for c in dict.fromkeys(by + ["score", "response_id", "customer_id"]) if c in present]]
     answered = responses[responses["score"].notna()]
     num = _distinct_count(answered, by, rid, "x")
     out = []
@@ -437,7 +438,7 @@ def response_rate(responses: pd.DataFrame, by=None, *, contacts: pd.DataFrame | 
         check_columns(c.columns, ["customer_id"], where="the contacts")
         den_served = _distinct_count(c, by, "customer_id", "d")
     if den_served is not None:
-        check_columns(responses.columns, ["customer_id"], where="the responses (needed for coverage)")
+        check_columns(present, ["customer_id"], where="the responses (needed for coverage)")
         num_c = _distinct_count(answered, by, "customer_id", "x")
         out.append(_rate_rows(num_c, den_served, by, "coverage", level, method, min_n))
     return pd.concat(out, ignore_index=True)

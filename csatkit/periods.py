@@ -684,15 +684,49 @@ def assign_periods(timestamps, freq: str = "quarter", *, fy_start: int = 1) -> p
     return _assign(_as_datetime_series(timestamps, "`timestamps`"), freq, fy_start, "`timestamps`")
 
 
-def _assign(series: pd.Series, freq: str, fy_start: int, what: str) -> pd.Series:
+def _period_codes(series: pd.Series, freq: str, fy_start: int, what: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(code of each row, labels of the periods from the earliest to the latest, missing rows).
+
+    ``labels[code]`` is the row's period; the codes of missing rows are 0 (see the mask).
+    """
     days = _Days(series, what)
     if days.months.size == 0:
-        return _label_series(days.offsets, days.missing, [""], series.index, freq)
+        return days.offsets.astype(np.int32), [""], days.missing
     ordinals = _period_ordinal_of_months(days.months, freq, fy_start)  # one per day, non-decreasing
     lo, hi = int(ordinals[0]), int(ordinals[-1])
     labels = [Period._from_ordinal(freq, o, fy_start).label for o in range(lo, hi + 1)]
     codes = (ordinals - lo).astype(np.int32)[days.offsets]
-    return _label_series(codes, days.missing, labels, series.index, freq)
+    return codes, labels, days.missing
+
+
+def _assign(series: pd.Series, freq: str, fy_start: int, what: str) -> pd.Series:
+    codes, labels, missing = _period_codes(series, freq, fy_start, what)
+    return _label_series(codes, missing, labels, series.index, freq)
+
+
+def _period_categories(timestamps, freq: str = "quarter", *, fy_start: int = 1) -> pd.Series:
+    """:func:`assign_periods` as a categorical Series: the same labels, without a string per row.
+
+    The categories are the periods from the earliest to the latest timestamp, in time order
+    (including periods without a timestamp); missing timestamps are missing. Grouping and
+    filtering by the categorical codes is much cheaper than by strings on large data.
+
+    Examples
+    --------
+    >>> ts = pd.Series(pd.to_datetime(["2026-06-30 23:59", "2026-10-01 00:00", None]))
+    >>> s = _period_categories(ts, "quarter")
+    >>> s.tolist(), list(s.cat.categories)
+    (['2026Q2', '2026Q4', nan], ['2026Q2', '2026Q3', '2026Q4'])
+    """
+    freq = _check_freq(freq)
+    fy_start = _check_fy_start(fy_start)
+    series = _as_datetime_series(timestamps, "`timestamps`")
+    codes, labels, missing = _period_codes(series, freq, fy_start, "`timestamps`")
+    codes = np.where(missing, -1, codes)
+    if missing.all():
+        labels = []
+    cat = pd.Categorical.from_codes(codes, categories=labels)
+    return pd.Series(cat, index=series.index, name=freq, copy=False)
 
 
 def add_period(

@@ -83,10 +83,12 @@ class Section:
 
     title: str
     paragraphs: list = field(default_factory=list)
-    figure: object = None
-    tables: list = field(default_factory=list)
-    html_parts: list = field(default_factory=list)
-    data: dict = field(default_factory=dict)
+    # left out of repr(), which a notebook computes for every section it shows (as text/plain,
+    # next to the HTML): the tables and results are large and slow to print, and shown as HTML
+    figure: object = field(default=None, repr=False)
+    tables: list = field(default_factory=list, repr=False)
+    html_parts: list = field(default_factory=list, repr=False)
+    data: dict = field(default_factory=dict, repr=False)
     level: int = 2
     _png: str | None = field(default=None, repr=False)
 
@@ -185,28 +187,43 @@ class ReportContext:
     params: dict = field(default_factory=dict)
     cache: dict = field(default_factory=dict, repr=False)
 
+    def _memo(self, key: tuple, compute):
+        """``compute()``, kept in :attr:`cache` for as long as :attr:`responses` is the same frame."""
+        hit = self.cache.get(key)
+        if hit is None or hit[0] is not self.responses:
+            hit = self.cache[key] = (self.responses, compute())
+        return hit[1]
+
     @property
     def current(self) -> pd.DataFrame:
         """Responses of the period reported."""
-        return filter_period(self.responses, self.period)
+        return self._memo(("rows", self.period), lambda: filter_period(self.responses, self.period))
 
     @property
     def prior(self) -> pd.DataFrame:
-        return filter_period(self.responses, self.previous)
+        return self._memo(("rows", self.previous), lambda: filter_period(self.responses, self.previous))
+
+    @property
+    def _csat_responses(self) -> pd.DataFrame:
+        """Responses to the CSAT question (answered or not), in every period."""
+        return self._memo(("csat", self.scale.name), lambda: _on_scale(self.responses, self.scale))
 
     @property
     def csat_rows(self) -> pd.DataFrame:
         """Responses to the CSAT question in the period (answered or not)."""
-        cur = self.current
-        if "scale" in cur.columns:
-            cur = cur[cur["scale"].astype(str) == self.scale.name]
-        return cur
+        return self._memo(("csat", self.scale.name, self.period), lambda: _on_scale(self.current, self.scale))
 
     @property
     def current_contacts(self) -> pd.DataFrame | None:
         if self.contacts is None:
             return None
         return filter_period(self.contacts, self.period, column="opened_at")
+
+
+def _on_scale(rows: pd.DataFrame, scale: Scale) -> pd.DataFrame:
+    if "scale" in rows.columns:
+        rows = rows[rows["scale"].astype(str) == scale.name]
+    return rows
 
 
 def _sibling(data_path: Path, name: str) -> Path | None:
@@ -384,9 +401,8 @@ def reason_by_channel(ctx: ReportContext) -> Section:
 
 def service_recovery(ctx: ReportContext, *, max_rows: int = 25) -> Section:
     """Dissatisfied responses with a comment: how many per channel, and the list for call-backs."""
-    rows = _trends.service_recovery(ctx.responses, ctx.period, scale=ctx.scale, fy_start=ctx.fy_start)
-    counts = _trends.recovery_counts(ctx.responses, "channel", period=ctx.period, scale=ctx.scale,
-                                     fy_start=ctx.fy_start)
+    rows = _trends.service_recovery(ctx.current, scale=ctx.scale, fy_start=ctx.fy_start)
+    counts = _trends.recovery_counts(ctx.current, "channel", scale=ctx.scale, fy_start=ctx.fy_start)
     dis = sorted(_trends.dissatisfied_points(ctx.scale))
     paras = [
         f"{len(rows):,} dissatisfied responses (score {dis[0]}–{dis[-1]}) left a comment in {ctx.period.label}: "
@@ -502,9 +518,7 @@ def _gap_report(ctx: ReportContext, metric: str, reference_mix: str, cluster: st
 
     key = ("gaps", metric, reference_mix, cluster)
     if key not in ctx.cache:
-        rows = ctx.responses
-        if metric in ("csat", "mean_score") and "scale" in rows.columns:
-            rows = rows[rows["scale"].astype(str) == ctx.scale.name]
+        rows = ctx._csat_responses if metric in ("csat", "mean_score") else ctx.responses
         if cluster and cluster not in rows.columns:
             cluster = None
         ctx.cache[key] = gaps.gaps_section(
@@ -594,10 +608,7 @@ def _drivers_report(ctx: ReportContext, quarters: int, options: dict):
     col = next((c for c in ("interaction_at", "evaluated_at") if c in qa.columns), None)
     if col is not None:
         qa = pd.concat([filter_period(qa, p, column=col) for p in window], ignore_index=True)
-    responses = ctx.responses
-    if "scale" in responses.columns:
-        responses = responses[responses["scale"].astype(str) == ctx.scale.name]
-    report = _drivers.drivers_section(qa, responses, **options)
+    report = _drivers.drivers_section(qa, ctx._csat_responses, **options)
     ctx.cache[key] = (window, qa, report)
     return ctx.cache[key]
 

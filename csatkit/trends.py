@@ -48,7 +48,16 @@ from ._validate import as_list, check_choice, check_columns, check_range
 from .counts import ScoreTable, select_scale
 from .exceptions import InputError, ParameterError
 from .metrics import MIN_N, ces, csat, mean_score, nps, response_rate
-from .periods import FREQS, Period, add_period, assign_periods, filter_period, last_n, parse_period, period_range
+from .periods import (
+    FREQS,
+    Period,
+    _period_categories,
+    add_period,
+    filter_period,
+    last_n,
+    parse_period,
+    period_range,
+)
 from .scales import SCALES, Scale, get_scale, names_for
 
 __all__ = [
@@ -174,11 +183,14 @@ def _resolve_periods(current, previous, fy_start: int) -> tuple[Period, Period]:
     return cur, prev
 
 
-def _with_period(responses, freq: str, fy_start: int, keep: list[str] | None):
+def _with_period(responses, freq: str, fy_start: int, keep: list[str] | None, columns: list[str] | None = None):
     """Rows (or score-table counts) of the periods in ``keep``, with a column ``freq`` of labels.
 
     A DataFrame gets its labels from ``interaction_at`` (an existing ``freq`` column is used only
-    when ``interaction_at`` is absent). A ScoreTable must have ``freq`` among its keys.
+    when ``interaction_at`` is absent); derived labels are categorical (the periods from the
+    earliest to the latest row, in time order). ``columns`` names the columns the caller uses:
+    the others are not copied for the selected rows (None: all). A ScoreTable must have ``freq``
+    among its keys.
     """
     if isinstance(responses, ScoreTable):
         if freq not in responses.by:
@@ -198,7 +210,7 @@ def _with_period(responses, freq: str, fy_start: int, keep: list[str] | None):
             f"`responses` must be a DataFrame or a ScoreTable, but {type(responses).__name__} was passed."
         )
     if "interaction_at" in responses.columns:
-        labels = assign_periods(responses["interaction_at"], freq, fy_start=fy_start)
+        labels = _period_categories(responses["interaction_at"], freq, fy_start=fy_start)
     elif freq in responses.columns:
         labels = responses[freq].astype("string")
     else:
@@ -206,7 +218,11 @@ def _with_period(responses, freq: str, fy_start: int, keep: list[str] | None):
     mask = np.array(labels.notna(), dtype=bool)
     if keep is not None:
         mask = mask & np.array(labels.isin(keep), dtype=bool)
-    return responses.loc[mask].assign(**{freq: labels[mask].astype(str).to_numpy()})
+    if columns is not None:
+        responses = responses[[c for c in dict.fromkeys(columns) if c in responses.columns and c != freq]]
+    selected = labels[mask]
+    values = selected.array if isinstance(selected.dtype, pd.CategoricalDtype) else selected.astype(str).to_numpy()
+    return responses.loc[mask].assign(**{freq: values})
 
 
 # --------------------------------------------------------------------------------------------
@@ -501,7 +517,8 @@ def compare_periods(responses, current, previous=None, *, metric: str = "csat", 
     if isinstance(responses, pd.DataFrame):
         scale = select_scale(responses, scale, kind=_KIND[metric])
         _check_scale_for(metric, scale)
-    data = _with_period(responses, freq, cur.fy_start, [cur.label, prev.label])
+    used = by + ["score", "scale"] + [c for c in (weight, cluster) if c is not None]
+    data = _with_period(responses, freq, cur.fy_start, [cur.label, prev.label], columns=used)
     table = _metric_table(data, metric, by + [freq], scale=scale, level=level, weight=weight, cluster=cluster,
                           min_n=min_n, fy_start=fy_start)
     return _compare_tables(table, by, freq, metric, cur.label, prev.label, level, adjust)
@@ -634,7 +651,7 @@ def p_chart(responses, periods=None, *, metric: str = "csat", last: int = 8, end
     shown = _shown_periods(periods, last, end, freq, fy_start, latest)
     freq = shown[0].freq
     labels = [p.label for p in shown]
-    data = _with_period(data, freq, shown[0].fy_start, labels)
+    data = _with_period(data, freq, shown[0].fy_start, labels, columns=["score", "scale"])
     table = _metric_table(data, metric, [freq], scale=sc, level=level, weight=None, cluster=None, min_n=min_n,
                           fy_start=fy_start)
     table = table.assign(**{freq: table[freq].astype(str)})
@@ -862,14 +879,16 @@ def _summary_sentence(row, level, scale: Scale | None = None) -> str:
 def _response_rate_comparison(responses, contacts, cur: Period, prev: Period, level, min_n, csat_scale,
                               fy_start) -> pd.DataFrame:
     freq = cur.freq
-    src = responses
-    if "scale" in src.columns:
+    names = None
+    if "scale" in responses.columns:
         try:
-            sc = select_scale(src, csat_scale, kind="csat")
-            src = src[src["scale"].astype(str).isin(_scale_names(sc))]
+            names = _scale_names(select_scale(responses, csat_scale, kind="csat"))
         except (InputError, ParameterError):
             pass
-    rows = _with_period(src, freq, cur.fy_start, [cur.label, prev.label])
+    rows = _with_period(responses, freq, cur.fy_start, [cur.label, prev.label],
+                        columns=["score", "scale", "response_id", "customer_id"])
+    if names is not None:
+        rows = rows[rows["scale"].astype(str).isin(names)]
     table = response_rate(rows, [freq], contacts=contacts, level=level, min_n=min_n, fy_start=fy_start)
     table = table[table["metric"] == "response_rate"]
     return _compare_tables(table, [], freq, "response_rate", cur.label, prev.label, level, None)
@@ -1034,10 +1053,10 @@ def _recovery_rows(responses, period, scale, dissatisfied, fy_start, comment):
     check_columns(responses.columns, ["score"], where="the responses")
     sc = select_scale(responses, scale, kind=None if scale is not None else "csat")
     data = responses
+    if period is not None:  # first: a period is usually the smaller selection
+        data = filter_period(data, period, fy_start=fy_start)
     if "scale" in data.columns:
         data = data[data["scale"].astype(str).isin(_scale_names(sc))]
-    if period is not None:
-        data = filter_period(data, period, fy_start=fy_start)
     score = pd.to_numeric(data["score"], errors="coerce")
     points = dissatisfied_points(sc, dissatisfied)
     is_dis = score.isin([float(p) for p in points]).to_numpy()
