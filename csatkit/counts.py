@@ -260,6 +260,11 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
                     f"Cannot assign a {k} to row {data.index[pos]}: its 'interaction_at' is missing; "
                     "drop the rows without a timestamp or group without a period key."
                 )
+            if data[k].isna().all():
+                raise InputError(
+                    f"Cannot group by {k!r}: the column is empty in every row (the source has no such data); "
+                    "map it with a column map or group by another key."
+                )
             raise InputError(
                 f"Group key {k!r} is missing in row {data.index[pos]}; fill it (e.g. 'unknown') or drop those rows."
             )

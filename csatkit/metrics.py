@@ -47,6 +47,9 @@ __all__ = ["csat", "mean_score", "nps", "ces", "response_rate", "fcr", "headline
 
 #: Groups whose effective n is below this are flagged ``small_n``.
 MIN_N = 30
+#: Clustered groups with fewer clusters than this are flagged ``few_clusters``: their
+#: cluster-robust variance rests on few units and is itself uncertain.
+FEW_CLUSTERS = 20
 
 _COLUMNS = ["metric", "estimate", "ci_low", "ci_high", "se", "n", "n_eff"]
 
@@ -146,6 +149,15 @@ def _assemble(keys, metric, est, low, high, se, st, min_n, extra_cols=None, extr
     out["n_eff"] = st["n_eff"]
     for name, col in (extra_cols or {}).items():
         out[name] = col
+    nc = np.asarray(st.get("n_clusters", np.full(len(st["n"]), np.nan)), dtype=float)
+    clustered = np.isfinite(nc) & (st["n"] > 0)
+    if clustered.any():
+        # one cluster: no clustered variance can be estimated, so no interval is claimed
+        single = clustered & (nc < 2)
+        out.loc[single, ["ci_low", "ci_high", "se"]] = np.nan
+        few = np.where(clustered & (nc < FEW_CLUSTERS), "few_clusters", "")
+        extra_flags = few if extra_flags is None else np.array(
+            [";".join(x for x in (a, b) if x) for a, b in zip(extra_flags, few)], dtype=object)
     out["flag"] = _flags(st["n"], st["n_eff"], min_n, extra_flags)
     return out
 
@@ -243,7 +255,10 @@ def _mean_metric(data, by, scale, kind, metric, level, method, weight, cluster, 
     if method == "bootstrap":
         low, high = _bootstrap(st, lambda d: (d @ values) / d.sum(axis=1), level, n_boot, seed)
     else:
-        low, high = mean_ci(st["est"], se, st["n_eff"] - 1, level=level)
+        df = st["n_eff"] - 1
+        if table.cluster:  # cluster-robust convention: at most C - 1 degrees of freedom
+            df = np.where(np.isfinite(st["n_clusters"]), np.minimum(df, st["n_clusters"] - 1), df)
+        low, high = mean_ci(st["est"], se, df, level=level)
     return table, _assemble(keys, metric, st["est"], low, high, se, st, min_n)
 
 
@@ -476,18 +491,38 @@ def fcr(contacts: pd.DataFrame, by=None, *, level: float = 0.95, method: str = "
     by = as_list(by)
     c = _contacts_frame(contacts, by, fy_start)
     if "resolved_first_contact" in c.columns:
-        resolved = c["resolved_first_contact"]
+        resolved = _flag_column(c, "resolved_first_contact")
     elif "repeat_contact" in c.columns:
-        resolved = ~c["repeat_contact"].astype(bool)
+        resolved = ~_flag_column(c, "repeat_contact")
     else:
         check_columns(c.columns, ["resolved_first_contact"], where="the contacts")
-    if resolved.isna().any():
-        raise InputError("FCR: column 'resolved_first_contact' (or 'repeat_contact') has missing values.")
-    c = c.assign(_res=resolved.astype(bool))
+    c = c.assign(_res=resolved)
     num = (c[c["_res"]].groupby(by, observed=True).size().rename("x").reset_index() if by
            else pd.DataFrame({"x": [int(c["_res"].sum())]}))
     den = (c.groupby(by, observed=True).size().rename("d").reset_index() if by else pd.DataFrame({"d": [len(c)]}))
     return _rate_rows(num, den, by, "fcr", level, method, min_n)
+
+
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+
+
+def _flag_column(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A yes/no column as booleans; missing or unreadable values are an error naming the column."""
+    s = frame[column]
+    if s.isna().any():
+        pos = int(np.flatnonzero(s.isna().to_numpy())[0])
+        raise InputError(f"FCR: column {column!r} has missing values (first in row {frame.index[pos]}); "
+                         "drop or fill those contacts first.")
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.to_numpy(dtype=bool)
+    text = s.astype(str).str.strip().str.lower()
+    bad = ~text.isin(_TRUE | _FALSE)
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"FCR: column {column!r} holds {s.iloc[pos]!r} (row {frame.index[pos]}); expected "
+                         "true/false, yes/no or 1/0.")
+    return text.isin(_TRUE).to_numpy()
 
 
 METRICS = {"csat": csat, "mean": mean_score, "mean_score": mean_score, "nps": nps, "ces": ces}
@@ -519,7 +554,9 @@ def headline(responses: pd.DataFrame, by=None, *, contacts: pd.DataFrame | None 
     if "scale" in responses.columns and "csat" in kinds:
         sc = select_scale(responses, csat_scale, kind="csat")
         rr_src = responses[responses["scale"].astype(str) == sc.name]
-    parts.append(response_rate(rr_src, by, contacts=contacts, **common))
+    # a response rate needs a denominator: contacts, or rows recording surveys sent but not answered
+    if contacts is not None or rr_src["score"].isna().any():
+        parts.append(response_rate(rr_src, by, contacts=contacts, **common))
     if contacts is not None and ({"resolved_first_contact", "repeat_contact"} & set(contacts.columns)):
         parts.append(fcr(contacts, by, **common))
     return pd.concat(parts, ignore_index=True)

@@ -522,7 +522,8 @@ def _gap_report(ctx: ReportContext, metric: str, reference_mix: str, cluster: st
         if cluster and cluster not in rows.columns:
             cluster = None
         ctx.cache[key] = gaps.gaps_section(
-            rows, period=ctx.period.label, compare_to=ctx.previous.label, metric=metric, target=ctx.target,
+            rows, period=ctx.period.label, compare_to=ctx.previous.label, metric=metric,
+            target=ctx.target if metric == "csat" else None,  # the target is a CSAT percentage
             benchmark=ctx.benchmark, reference_mix=reference_mix,
             scale=ctx.scale if metric in ("csat", "mean_score") else None, fy_start=ctx.fy_start, level=ctx.level,
             min_n=ctx.min_n, cluster=cluster)

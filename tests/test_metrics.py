@@ -227,7 +227,7 @@ def test_headline_stacks_metrics_present():
     df = pd.concat([likert({5: 30, 2: 10}), pd.DataFrame({"score": [9, 10, 3], "scale": "nps"}),
                     pd.DataFrame({"score": [7, 6, 2], "scale": "ces7"})], ignore_index=True)
     h = headline(df)
-    assert set(h["metric"]) == {"csat", "nps", "ces", "response_rate"}
+    assert set(h["metric"]) == {"csat", "nps", "ces"}  # no response rate: nothing says how many were sent
 
 
 # --- score table == rows (property) -------------------------------------------------------------
@@ -320,3 +320,41 @@ def test_quarter_key_is_derived_from_interaction_at():
     assert out.loc["2026Q1", "n"] == 2 and out.loc["2026Q2", "n"] == 2
     fiscal = csat(df, "quarter", fy_start=4).set_index("quarter")
     assert set(fiscal.index) == {"FY2026Q4", "FY2027Q1"}
+
+
+def test_fcr_refuses_missing_repeat_flags():
+    c = pd.DataFrame({"repeat_contact": [True, False, np.nan, np.nan]})
+    with pytest.raises(InputError, match="repeat_contact.*missing"):
+        fcr(c)
+
+
+def test_fcr_reads_text_booleans_strictly():
+    c = pd.DataFrame({"resolved_first_contact": ["False", "True", "false", "yes"]})
+    assert fcr(c)["estimate"].iloc[0] == pytest.approx(50.0)  # 2 of 4 resolved, by hand
+    with pytest.raises(InputError, match="resolved_first_contact.*'maybe'"):
+        fcr(pd.DataFrame({"resolved_first_contact": ["yes", "maybe"]}))
+
+
+def test_headline_has_no_response_rate_without_a_denominator():
+    h = headline(likert({5: 2, 4: 1, 1: 1}))
+    assert "response_rate" not in set(h["metric"])
+    with_unanswered = pd.concat([likert({5: 2}), pd.DataFrame({"score": [np.nan], "scale": "likert5"})])
+    assert "response_rate" in set(headline(with_unanswered)["metric"])
+
+
+def test_few_clusters_are_flagged_and_use_cluster_degrees_of_freedom():
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"score": rng.integers(1, 6, 60), "scale": "likert5", "agent_id": np.repeat(["a", "b", "c"], 20)})
+    out = mean_score(df, cluster="agent_id").iloc[0]
+    assert "few_clusters" in out["flag"]
+    # t quantile with C - 1 = 2 degrees of freedom (scipy), not n_eff - 1
+    half = stats.t.ppf(0.975, 2) * out["se"]
+    assert out["ci_high"] - out["estimate"] == pytest.approx(half)
+    one = csat(df[df["agent_id"] == "a"], cluster="agent_id").iloc[0]
+    assert "few_clusters" in one["flag"] and np.isnan(one["ci_low"])
+
+
+def test_grouping_by_an_empty_column_says_so():
+    df = likert({5: 3}).assign(team=pd.Series([None] * 3, dtype=object))
+    with pytest.raises(InputError, match="Cannot group by 'team': the column is empty in every row"):
+        csat(df, "team")
