@@ -686,6 +686,64 @@ def _read_csv_wide_blanks(path: Path, kwargs: dict, lines: list[str], sep: str) 
         return None
 
 
+_FIELD_COUNT_ERROR = re.compile(r"Expected \d+ fields in line \d+, saw \d+")
+
+
+def _open_quote_line(path: Path, enc: str, sep: str, quotechar: str = '"') -> int | None:
+    """The 1-based file line where a quoted field opens and is never closed, or None.
+
+    Follows the rules both pandas and :mod:`csv` use by default: a quote opens a field only at the
+    start of a field, and ``""`` inside a quoted field is a literal quote.
+    """
+    if len(sep) != 1:
+        return None
+    try:
+        with open(path, encoding=enc, newline="") as fh:
+            text = fh.read()
+    except (OSError, UnicodeError, LookupError):
+        return None
+    starts = (sep, "\n", "\r")
+    i = 0
+    while True:
+        i = text.find(quotechar, i)
+        if i < 0:
+            return None
+        if i > 0 and text[i - 1] not in starts and not (i == 1 and text[0] == "\ufeff"):
+            i += 1  # a quote inside an unquoted field is a literal character
+            continue
+        opened = i
+        j = i + 1
+        while True:
+            j = text.find(quotechar, j)
+            if j < 0:
+                return text.count("\n", 0, opened) + 1 if "\n" in text else text.count("\r", 0, opened) + 1
+            if text.startswith(quotechar, j + 1):
+                j += 2  # "" is an escaped quote
+                continue
+            break
+        i = j + 1
+
+
+def _csv_record_count(path: Path, enc: str, sep: str, skip: int) -> int | None:
+    """Data records after ``skip`` lead records and the header, counted by :mod:`csv` (None if it cannot)."""
+    if len(sep) != 1:
+        return None
+    old_limit = csv.field_size_limit()
+    try:
+        csv.field_size_limit(2**31 - 1)
+        with open(path, encoding=enc, newline="") as fh:
+            n = sum(1 for _ in csv.reader(fh, delimiter=sep))
+    except (OSError, UnicodeError, LookupError, csv.Error):
+        return None
+    finally:
+        csv.field_size_limit(old_limit)
+    return max(n - skip - 1, 0)
+
+
+def _unclosed_quote_error(shown: str, line: int) -> DataFileError:
+    return DataFileError(f"{shown}: a quote opened on line {line} is never closed; fix the file or pass sep=/quotechar")
+
+
 def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataFrame:
     if encoding is None:
         enc, how = _detect_encoding(path)
@@ -728,8 +786,27 @@ def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataF
     except pd.errors.EmptyDataError:
         raise DataFileError(f"{shown} is empty (no header, no rows)") from None
     except pd.errors.ParserError as exc:
-        df = _read_csv_wide_blanks(path, kwargs, lines[lead:], sep)
+        # Only the "Expected N fields in line M, saw K" error can be separator-only wide lines; any
+        # other parser error (an unclosed quote, EOF inside string) must not reach the fallback,
+        # whose python engine stops quietly at an open quote and so loses every later row.
+        df = None
+        if _FIELD_COUNT_ERROR.search(str(exc)) and len(sep) == 1:
+            df = _read_csv_wide_blanks(path, kwargs, lines[lead:], sep)
+        if df is not None:
+            expected = _csv_record_count(path, enc, sep, lead)
+            if expected != len(df):
+                quote_line = _open_quote_line(path, enc, sep)
+                if quote_line is not None:
+                    raise _unclosed_quote_error(shown, quote_line) from None
+                raise DataFileError(
+                    f"{shown}: the lenient re-read gave {len(df)} data row(s) but the file holds "
+                    f"{'an unknown number of' if expected is None else expected} record(s); "
+                    "fix the file or pass sep= (and encoding=)."
+                ) from None
         if df is None:
+            quote_line = _open_quote_line(path, enc, sep)
+            if quote_line is not None:
+                raise _unclosed_quote_error(shown, quote_line) from None
             raise DataFileError(
                 f"{shown} could not be read as delimited text with delimiter {sep!r}: {_one_line(exc)}; "
                 "pass sep= (and encoding=) if the guess was wrong."

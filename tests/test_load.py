@@ -245,6 +245,24 @@ def test_trailing_blank_and_comma_only_lines_are_counted_as_blank_rows(tmp_path)
         read_responses(write(tmp_path, "wide2.csv", "channel,score\nchat,5\nchat,4,extra\n"))
 
 
+def test_an_unclosed_quote_is_a_one_line_error_naming_the_file_and_line(tmp_path):
+    # line 4 opens a quote that is never closed: every later row would be swallowed into one field
+    path = write(tmp_path, "quote2.csv", 'id,channel,score\n1,chat,5\n3,email,3\n2,phone,"4\n4,chat,2\n')
+    with pytest.raises(DataFileError) as info:
+        read_responses(path, scale="likert5")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(str(path)) and "quote2.csv: a quote opened on line 4 is never closed" in message
+    # the same file with a separator-only wide line first (a field-count error) must not lose rows either
+    mixed = write(tmp_path, "mixed.csv", 'channel,score\nchat,5\n,,,,,,\nchat,"4\nchat,3\n')
+    with pytest.raises(DataFileError, match=r"mixed\.csv: a quote opened on line 4 is never closed"):
+        read_responses(mixed, scale="likert5")
+    # quoted fields that are closed, with escaped quotes and embedded newlines, still read normally
+    fine = write(tmp_path, "fine.csv", 'channel,score,comment\nchat,5,"said ""hi""\nthen left"\n,,,,\nphone,4,ok\n')
+    data, ledger = read_responses(fine, scale="likert5")
+    assert (ledger.rows_read, ledger.rows_kept, ledger.excluded) == (3, 2, {"blank_row": 1})
+
+
 def test_missing_codes_are_excluded_counted_and_never_averaged(tmp_path):
     path = write(tmp_path, "codes.csv", (
         "response_id,agent_id,channel,score\n"
