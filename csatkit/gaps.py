@@ -562,7 +562,9 @@ def _pairwise_arrays(kind: str, counts: np.ndarray, values: np.ndarray, factor: 
     """All pairs of the rows of ``counts`` (k x K), in row order (i < j)."""
     k = counts.shape[0]
     if kind == "proportion":
-        return compare_proportions(counts @ values, counts.sum(1), correction=correction, level=level, power=power)
+        out = compare_proportions(counts @ values, counts.sum(1), correction=correction, level=level, power=power)
+        out["p_value_rank"] = np.full_like(out["p_value"], np.nan)
+        return out
     i, j = np.triu_indices(k, 1)
     m = len(i)
     alpha = 1 - level
@@ -588,6 +590,7 @@ def _pairwise_arrays(kind: str, counts: np.ndarray, values: np.ndarray, factor: 
             tri = np.column_stack([counts @ (values < 0), counts @ (values == 0), counts @ (values > 0)])
             eff = _ordinal_pair(tri[i], tri[j])["delta"]
             mdd = np.where(v0 > 0, zq * np.sqrt(v0), np.nan)
+            p_rank = np.full_like(est, np.nan)
         else:
             n = counts.sum(1)
             mean = counts @ values / n
@@ -599,14 +602,20 @@ def _pairwise_arrays(kind: str, counts: np.ndarray, values: np.ndarray, factor: 
             tq = stats.t.ppf(0.5 + level / 2, df)
             low = np.where(se > 0, est - tq * se, est)
             high = np.where(se > 0, est + tq * se, est)
+            # Welch's t-test with the same statistic and df as the interval, so that p < 1 - level
+            # exactly when the interval excludes 0; se = 0 with a non-zero difference is the limit t = +-inf
+            stat = np.where(se > 0, est / se, np.where(se == 0, np.sign(est) * np.inf, np.nan))
+            stat = np.where((se == 0) & (est == 0), 0.0, stat)
+            pval = np.where(se > 0, 2 * stats.t.sf(np.abs(stat), df),
+                            np.where(se == 0, np.where(est == 0, 1.0, 0.0), np.nan))
             mw = _ordinal_pair(ca, cb)
-            stat, pval, eff = mw["statistic"], mw["p_value"], mw["delta"]
+            p_rank, eff = mw["p_value"], mw["delta"]
             sp = np.sqrt(((na - 1) * var[i] + (nb - 1) * var[j]) / (na + nb - 2))
             mdd = np.where(sp > 0, zq * sp * np.sqrt(1 / na + 1 / nb), np.nan)
     return {
         "i": i, "j": j, "estimate": factor * est, "ci_low": factor * low, "ci_high": factor * high, "se": factor * se,
-        "statistic": stat, "p_value": pval, "p_adj": adjust_pvalues(pval, correction), "effect_size": eff,
-        "mdd": factor * mdd, "alpha_mdd": alpha_mdd,
+        "statistic": stat, "p_value": pval, "p_adj": adjust_pvalues(pval, correction), "p_value_rank": p_rank,
+        "effect_size": eff, "mdd": factor * mdd, "alpha_mdd": alpha_mdd,
     }
 
 
@@ -728,7 +737,9 @@ class GapResult:
         One row per pair of groups with responses, the better group first: ``group_a``,
         ``group_b``, ``estimate_a``, ``estimate_b``, ``n_a``, ``n_b``, ``estimate`` (a - b),
         ``ci_low``, ``ci_high``, ``se``, ``statistic``, ``p_value``, ``p_adj``, ``significant``
-        (``p_adj`` < 1 - level), ``effect_size``, ``effect_measure``, ``magnitude``, ``mdd``
+        (``p_adj`` < 1 - level), ``p_value_rank`` (mean score and CES only: the unadjusted
+        Mann-Whitney p-value, a test of stochastic ordering rather than of the mean difference;
+        NaN for CSAT, low-effort share and NPS), ``effect_size``, ``effect_measure``, ``magnitude``, ``mdd``
         (minimum detectable difference with power ``power`` at ``alpha_mdd``), ``alpha_mdd``, ``flag``.
     gaps : DataFrame
         Long table, one row per group and reference: the group key, ``versus`` ("best", "target",
@@ -866,10 +877,15 @@ def channel_gaps(responses, metric: str = "csat", by: str = "channel", *, scale=
     * NPS: difference with the Wald interval from the multinomial variance
       :math:`(p_+ + p_- - \mathrm{NPS}^2)/n` of each group, a z-test with the pooled variance, and
       Cliff's delta on the detractor < passive < promoter ordering.
-    * Mean score, CES: difference of means with Welch's t interval; the p-value from the
-      Mann-Whitney test (normal approximation with tie and continuity corrections, as
-      ``scipy.stats.mannwhitneyu(method="asymptotic")``), computed from the counts; effect size
-      Cliff's delta :math:`\delta = P(X_a > X_b) - P(X_a < X_b) = 2U_a/(n_a n_b) - 1`.
+    * Mean score, CES: difference of means with Welch's t interval, and Welch's t-test of the
+      same difference (``statistic`` is the Welch t, ``p_value`` uses the same standard error and
+      Welch-Satterthwaite df as the interval, as ``scipy.stats.ttest_ind(equal_var=False)``), so
+      an unadjusted p below 1 - level is the same as an interval excluding 0, and ``significant``
+      (from the adjusted p) implies it. The Mann-Whitney p-value (normal approximation with tie
+      and continuity corrections, as ``scipy.stats.mannwhitneyu(method="asymptotic")``, computed
+      from the counts) is reported unadjusted as ``p_value_rank``: it tests whether one group's
+      scores tend to be higher, which can be significant when the means hardly differ. Effect
+      size Cliff's delta :math:`\delta = P(X_a > X_b) - P(X_a < X_b) = 2U_a/(n_a n_b) - 1`.
 
     The minimum detectable difference of each pair is stated at :math:`\alpha/m` (m pairs), the
     threshold of Holm's first step, and power ``power``: for proportions through Cohen's h (see
@@ -975,7 +991,7 @@ def channel_gaps(responses, metric: str = "csat", by: str = "channel", *, scale=
 
 
 _PAIR_COLUMNS = ["group_a", "group_b", "estimate_a", "estimate_b", "n_a", "n_b", "estimate", "ci_low", "ci_high",
-                 "se", "statistic", "p_value", "p_adj", "significant", "effect_size", "effect_measure", "magnitude",
+                 "se", "statistic", "p_value", "p_adj", "significant", "p_value_rank", "effect_size", "effect_measure", "magnitude",
                  "mdd", "alpha_mdd", "flag"]
 
 
@@ -1002,6 +1018,7 @@ def _pairwise_frame(pw: dict, est: pd.DataFrame, by: str, spec: _Spec, level: fl
         "p_adj": pw["p_adj"],
     })
     out["significant"] = out["p_adj"] < 1 - level
+    out["p_value_rank"] = pw["p_value_rank"]
     out["effect_size"] = pw["effect_size"]
     out["effect_measure"] = measure
     out["magnitude"] = [_magnitude(e, measure) for e in out["effect_size"]]

@@ -154,7 +154,7 @@ def test_ordinal_scores_kruskal_mannwhitney_cliffs_delta_equal_scipy(three_chann
     for _, r in res.pairwise.iterrows():
         xa, xb = samples[r["group_a"]], samples[r["group_b"]]
         mw = stats.mannwhitneyu(xa, xb, method="asymptotic", use_continuity=True)
-        assert r["p_value"] == pytest.approx(mw.pvalue, rel=1e-8)
+        assert r["p_value_rank"] == pytest.approx(mw.pvalue, rel=1e-8)
         # Cliff's delta = 2U/(n1 n2) - 1 with scipy's U of the first sample ...
         assert r["effect_size"] == pytest.approx(2 * mw.statistic / (len(xa) * len(xb)) - 1, rel=1e-10)
         # ... and = P(X > Y) - P(X < Y) computed pair by pair
@@ -164,8 +164,63 @@ def test_ordinal_scores_kruskal_mannwhitney_cliffs_delta_equal_scipy(three_chann
         t = stats.ttest_ind(xa, xb, equal_var=False)
         ci = t.confidence_interval(0.95)
         assert (r["ci_low"], r["ci_high"]) == pytest.approx((ci.low, ci.high), rel=1e-9)
-        raw_p.append(mw.pvalue)
+        # ... and Welch's t-test of the same difference
+        assert r["statistic"] == pytest.approx(t.statistic, rel=1e-9)
+        assert r["p_value"] == pytest.approx(t.pvalue, rel=1e-8)
+        raw_p.append(t.pvalue)
     assert res.pairwise["p_adj"].to_numpy() == pytest.approx(multipletests(raw_p, method="holm")[1], rel=1e-8)
+    # significant (adjusted) implies the (unadjusted) interval excludes 0
+    pw = res.pairwise
+    assert (~pw["significant"] | (pw["ci_low"] > 0) | (pw["ci_high"] < 0)).all()
+
+
+@pytest.mark.parametrize("metric", ["mean_score", "ces"])
+def test_mean_gap_test_agrees_with_its_interval(metric):
+    # a = 60x5, 30x4, 30x1; b = 100x4, 20x3: means 3.75 vs 3.83, yet the ranks differ strongly
+    # (Mann-Whitney p ~ 1e-5). The test of the mean difference must be Welch's, like the interval.
+    scores = {"a": [5] * 60 + [4] * 30 + [1] * 30, "b": [4] * 100 + [3] * 20}
+    scale = "likert5" if metric == "mean_score" else "ces7"
+    if metric == "ces":
+        scores = {"a": [7] * 60 + [6] * 30 + [3] * 30, "b": [6] * 100 + [5] * 20}
+    df = pd.DataFrame({"channel": ["a"] * 120 + ["b"] * 120, "score": scores["a"] + scores["b"], "scale": scale})
+    res = gaps.channel_gaps(df, metric=metric, seed=0)
+    pw = res.pairwise
+    assert len(pw) == 1
+    r = pw.iloc[0]
+    xa, xb = np.asarray(scores[r["group_a"]], float), np.asarray(scores[r["group_b"]], float)
+    t = stats.ttest_ind_from_stats(xa.mean(), xa.std(ddof=1), len(xa), xb.mean(), xb.std(ddof=1), len(xb),
+                                   equal_var=False)
+    assert r["statistic"] == pytest.approx(t.statistic, rel=1e-9)
+    assert r["p_value"] == pytest.approx(t.pvalue, rel=1e-9)
+    assert r["p_adj"] == pytest.approx(t.pvalue, rel=1e-9)  # one pair: nothing to adjust
+    excludes_zero = (pw["ci_low"] > 0) | (pw["ci_high"] < 0)
+    assert (pw["significant"] == excludes_zero).all()
+    assert not r["significant"] and r["p_value"] > 0.05
+    # the rank test is kept, as a separate column, with Cliff's delta as effect size
+    mw = stats.mannwhitneyu(xa, xb, method="asymptotic", use_continuity=True)
+    assert r["p_value_rank"] == pytest.approx(mw.pvalue, rel=1e-8) and r["p_value_rank"] < 1e-4
+    assert r["effect_size"] == pytest.approx(np.sign(xa[:, None] - xb[None, :]).mean(), rel=1e-10)
+    assert r["effect_measure"] == "cliffs_delta"
+    # the gap to the best group follows the interval: not significantly different
+    g = res.gaps[(res.gaps["versus"] == "best") & (res.gaps["status"] != "best")].iloc[0]
+    assert g["status"] == "not_significantly_different" and not g["significant"]
+    assert g["ci_low"] < 0 < g["ci_high"]
+    # the omnibus stays Kruskal-Wallis (a test of the distributions, not of the means)
+    om = res.omnibus.iloc[0]
+    h, p = stats.kruskal(xa, xb)
+    assert om["test"] == "kruskal_wallis"
+    assert om["statistic"] == pytest.approx(h, rel=1e-10) and om["p_value"] == pytest.approx(p, rel=1e-8)
+
+
+def test_mean_gap_without_variation_is_decided_like_the_interval():
+    # no spread within either group: the interval is the point difference, the test agrees
+    df = pd.DataFrame({"channel": ["a"] * 30 + ["b"] * 30 + ["c"] * 30,
+                       "score": [5] * 30 + [4] * 30 + [4] * 30, "scale": "likert5"})
+    res = gaps.channel_gaps(df, metric="mean_score", seed=0)
+    pw = res.pairwise.set_index(["group_a", "group_b"])
+    assert pw.loc[("a", "b"), "p_value"] == 0.0 and pw.loc[("a", "b"), "significant"]
+    assert pw.loc[("b", "c"), "p_value"] == 1.0 and not pw.loc[("b", "c"), "significant"]
+    assert pw["flag"].str.contains("no_variation").all()
 
 
 def test_nps_gaps_equal_scipy_and_metrics():
