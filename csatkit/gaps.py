@@ -1611,9 +1611,7 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
             if not isinstance(responses, pd.DataFrame):
                 _warn(messages, "The model-based adjustment needs response rows; a score table was passed, so it is "
                                 "skipped.")
-            elif k < 2:
-                pass
-            else:
+            elif k >= 2:  # a model comparing groups needs at least two of them
                 fitted = _fit_margins(responses, sc, by, reason, controls, cluster, groups_l,
                                       [r for r, s in zip(reasons, support) if s], reference_mix, w[support],
                                       level, correction, messages)
