@@ -768,49 +768,73 @@ def _log_tail(path: Path) -> str:
     return _clean(lines[-1]) if lines else ""
 
 
-def _running_cell(ipynb: Path):
-    """(index, source) of the last cell papermill started in a partly executed notebook."""
-    try:
-        nb = json.loads(ipynb.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    found = None
-    for i, cell in enumerate(nb.get("cells", [])):
-        if cell.get("metadata", {}).get("papermill", {}).get("start_time"):
-            src = cell.get("source", "")
-            found = i, "".join(src) if isinstance(src, list) else src
-    return found
+class _Progress:
+    """What nbclient is executing, kept in memory through its hooks.
+
+    papermill can save the notebook to disk at the start and end of every cell; that costs a JSON
+    dump of the growing notebook each time (a third of a second for the quarterly report), so the
+    saves are switched off and this record serves the failure messages instead: the running cell,
+    and the partly executed notebook, written out only when a render is stopped.
+    """
+
+    def __init__(self):
+        self.nb = None
+        self.cell = None
+
+    def notebook_start(self, notebook=None, **_):
+        self.nb = notebook
+
+    def cell_start(self, cell=None, cell_index=None, **_):
+        if cell is not None and cell.get("cell_type") == "code":
+            self.cell = (cell_index, cell.get("source", ""))
+
+    def write(self, path: Path) -> bool:
+        if self.nb is None:
+            return False
+        import nbformat
+
+        try:
+            nbformat.write(self.nb, str(path))
+        except Exception:  # noqa: BLE001 - a partial notebook that cannot be written is not kept
+            return False
+        return True
 
 
 def _execute(nb_path: Path, out_ipynb: Path, params: dict, *, timeout: float, rendered_at: str, keep_failed: Path):
+    """Execute the notebook into ``out_ipynb``; returns the executed notebook."""
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     env = {"CSATKIT_RENDERED_AT": rendered_at, "PYTHONHASHSEED": "0"}
     watchdog = _Watchdog(timeout)
+    progress = _Progress()
     what = f"Rendering {nb_path.name}"
 
     def kept() -> str:
-        if out_ipynb.exists():
-            keep_failed.parent.mkdir(parents=True, exist_ok=True)
+        keep_failed.parent.mkdir(parents=True, exist_ok=True)
+        if out_ipynb.exists():  # papermill saves the notebook when a cell raises
             os.replace(out_ipynb, keep_failed)
-            return f"; the executed notebook is kept at {keep_failed}"
-        return ""
+        elif not progress.write(keep_failed):
+            return ""
+        return f"; the executed notebook is kept at {keep_failed}"
 
     def stopped() -> RenderError:
-        running = _running_cell(out_ipynb)
+        running = progress.cell
         where = f": cell {running[0]} (`{_first_line(running[1])}`) was still running" if running else ""
         return RenderError(f"{what} was stopped after {timeout:g} s (the timeout){where}{kept()}.")
 
     try:
         with watchdog:
-            pm.execute_notebook(
+            executed = pm.execute_notebook(
                 str(nb_path),
                 str(out_ipynb),
                 parameters=params,
                 kernel_name="python3",
                 progress_bar=False,
+                request_save_on_cell_execute=False,
+                on_notebook_start=progress.notebook_start,
+                on_cell_start=progress.cell_start,
                 cwd=str(out_ipynb.parent),
                 start_timeout=max(10, min(120, timeout)),
                 execution_timeout=timeout,
@@ -833,6 +857,7 @@ def _execute(nb_path: Path, out_ipynb: Path, params: dict, *, timeout: float, re
         raise
     if watchdog.fired:
         raise stopped()
+    return executed
 
 
 # --------------------------------------------------------------------------------------------
@@ -1058,11 +1083,8 @@ def render(
     tmp = Path(tempfile.mkdtemp(prefix=".render-", dir=out))
     try:
         ipynb = tmp / f"{name}.ipynb"
-        _execute(nb_path, ipynb, values, timeout=float(timeout), rendered_at=rendered_at,
-                 keep_failed=final_dir / f"{name}.failed.ipynb")
-        import nbformat
-
-        executed = nbformat.read(ipynb, as_version=4)
+        executed = _execute(nb_path, ipynb, values, timeout=float(timeout), rendered_at=rendered_at,
+                            keep_failed=final_dir / f"{name}.failed.ipynb")
         title = f"{executed.metadata.get('title') or name.replace('_', ' ').capitalize()} {label}".strip()
         footer = f"Rendered {rendered_at} with csatkit {__version__} from {nb_path.name}."
         page = _export_html(executed, title=title, footer=footer)

@@ -431,6 +431,10 @@ def test_a_hanging_cell_is_stopped_by_the_timeout(tmp_path):
         report.render(nb, {}, out_dir=tmp_path / "out", timeout=3)
     assert time.perf_counter() - started < 30
     assert not (tmp_path / "out" / "adhoc" / "hang.html").exists()
+    # the partly executed notebook is kept for inspection, up to the cell that hung
+    kept = json.loads((tmp_path / "out" / "adhoc" / "hang.failed.ipynb").read_text(encoding="utf-8"))
+    hanging = [c for c in kept["cells"] if "time.sleep" in "".join(c["source"])]
+    assert hanging and hanging[0]["metadata"]["papermill"]["start_time"]
 
 
 @pytest.mark.slow
