@@ -57,3 +57,32 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme and "make demo" in readme
     assert re.search(r"^make test$", ci, flags=re.M)
+
+
+def test_top_level_names_load_their_modules_on_first_use():
+    import importlib
+    import subprocess
+    import sys
+
+    import csatkit
+
+    # every advertised name is the object of the module that defines it
+    for name in csatkit.__all__:
+        value = getattr(csatkit, name)
+        if name in csatkit._LAZY:
+            module = importlib.import_module(f"csatkit.{csatkit._LAZY[name]}")
+            assert value is getattr(module, name), name
+    probe = ("import sys, csatkit; "
+             "print(sorted(m for m in ('pandas', 'scipy', 'statsmodels', 'csatkit.drivers', 'csatkit.gaps') "
+             "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+    probe = "import sys; from csatkit import sections; print('csatkit.drivers' in sys.modules, 'csatkit.gaps' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False False"
+    try:
+        csatkit.no_such_name
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")
