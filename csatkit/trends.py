@@ -951,16 +951,20 @@ def executive_summary(responses: pd.DataFrame, period, *, compare_to=None, targe
         kinds = {"csat"}
     parts, scales = [], {}
     common = dict(level=level, fy_start=fy_start, weight=weight, cluster=cluster, min_n=min_n, adjust=None)
+    unanswered = "score" in responses.columns and responses["score"].isna().any()
+    rows = responses
+    if "interaction_at" in responses.columns and cur.freq not in responses.columns:
+        # every comparison below uses the rows of the two periods only: select them once
+        rows = _with_period(responses, cur.freq, cur.fy_start, [cur.label, prev.label]).drop(columns=cur.freq)
     if "csat" in kinds:
-        parts.append(compare_periods(responses, cur, prev, metric="csat", scale=csat_scale, **common))
+        parts.append(compare_periods(rows, cur, prev, metric="csat", scale=csat_scale, **common))
     if "nps" in kinds:
-        parts.append(compare_periods(responses, cur, prev, metric="nps", **common))
+        parts.append(compare_periods(rows, cur, prev, metric="nps", **common))
     if "ces" in kinds:
         scales["ces"] = select_scale(responses, None, kind="ces")
-        parts.append(compare_periods(responses, cur, prev, metric="ces", **common))
-    unanswered = "score" in responses.columns and responses["score"].isna().any()
+        parts.append(compare_periods(rows, cur, prev, metric="ces", **common))
     if contacts is not None or unanswered:
-        parts.append(_response_rate_comparison(responses, contacts, cur, prev, level, min_n, csat_scale, fy_start))
+        parts.append(_response_rate_comparison(rows, contacts, cur, prev, level, min_n, csat_scale, fy_start))
     cols = ["metric", "period", "previous_period", "estimate", "ci_low", "ci_high", "n", "previous_n", "change",
             "change_ci_low", "change_ci_high", "p_value", "verdict", "flag"]
     table = pd.concat([p[cols] for p in parts], ignore_index=True) if parts else pd.DataFrame(columns=cols)
