@@ -189,11 +189,86 @@ def _as_text(s: pd.Series) -> pd.Series:
 
 def _strip(t: pd.Series) -> pd.Series:
     """``t.str.strip()``; ``t`` itself when nothing was stripped, so that no second copy of the text stays."""
+    if not _may_have_padding(t):
+        return t
     stripped = t.str.strip()
     return t if (stripped.eq(t) | t.isna()).all() else stripped
 
 
+def _whitespace_bytes() -> tuple[np.ndarray, np.ndarray]:
+    """Which bytes start, and which end, the UTF-8 encoding of a whitespace character (256 flags each).
+
+    Whitespace as ``str.strip`` (and pyarrow's ``utf8_trim_whitespace``, which agrees) knows it:
+    ``str.isspace``, whose last character is U+3000.
+    """
+    first = np.zeros(256, dtype=bool)
+    last = np.zeros(256, dtype=bool)
+    for cp in range(0x3001):
+        c = chr(cp)
+        if c.isspace():
+            b = c.encode("utf-8")
+            first[b[0]] = last[b[-1]] = True
+    return first, last
+
+
+_WS_FIRST_BYTE, _WS_LAST_BYTE = _whitespace_bytes()
+
+
+def _may_have_padding(t: pd.Series) -> bool:
+    """False when no value of ``t`` (string dtype) starts or ends with whitespace; True when some may.
+
+    For pyarrow-backed strings only the first and the last byte of each value are read, from the
+    Arrow buffers: a value whose first byte starts no whitespace character and whose last byte ends
+    none has nothing to strip. A False is certain; a True (also for any other storage) only means
+    that the caller strips and compares.
+    """
+    if getattr(t.dtype, "storage", None) != "pyarrow":
+        return True
+    import pyarrow.types as pa_types
+
+    for chunk in t.array.__arrow_array__().chunks:
+        if pa_types.is_string(chunk.type):
+            width = np.int32
+        elif pa_types.is_large_string(chunk.type):
+            width = np.int64
+        else:
+            return True
+        _, offsets, data = chunk.buffers()
+        if len(chunk) == 0 or data is None:  # no value has a byte
+            continue
+        off = np.frombuffer(offsets, dtype=width, count=chunk.offset + len(chunk) + 1)[chunk.offset:]
+        starts, ends = off[:-1], off[1:]
+        filled = ends > starts  # empty strings have no bytes, nor (as a rule) missing values
+        if not filled.all():
+            starts, ends = starts[filled], ends[filled]
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if _has_flagged(raw.take(starts), _WS_FIRST_BYTE) or _has_flagged(raw.take(ends - 1), _WS_LAST_BYTE):
+            return True
+    return False
+
+
+def _has_flagged(values: np.ndarray, flags: np.ndarray) -> bool:
+    """Whether some byte of ``values`` is flagged in the 256-entry table ``flags``."""
+    if len(values) == 0:
+        return False
+    lo, hi = int(values.min()), int(values.max())
+    if not flags[lo:hi + 1].any():  # no flagged byte within the range (the rule for plain ASCII text)
+        return False
+    return bool(flags.take(values).any())
+
+
 def _blank_as_missing(t: pd.Series) -> pd.Series:
+    """``t`` with its empty strings as missing values (``t`` itself when it has none)."""
+    if getattr(t.dtype, "storage", None) == "pyarrow":  # the same in pyarrow, without Series.mask
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = t.array.__arrow_array__()
+        empty = pc.equal(arr, "")
+        if not pc.any(empty).as_py():  # None: every value missing
+            return t
+        out = pc.if_else(empty, pa.scalar(None, type=arr.type), arr)
+        return pd.Series(pd.array(out, dtype=t.dtype), index=t.index, name=t.name)
     empty = t.eq("")
     return t.mask(empty) if empty.any() else t
 
@@ -273,6 +348,9 @@ def _normalise_channel(values: pd.Series, aliases: Mapping | None) -> tuple[pd.S
             name = _snake(u)
             out_u.append(name)
             unknown.append(name)
+    if text.dtype == STRING_DTYPE and all(a == b for a, b in zip(out_u, uniques)):
+        # every spelling is already its canonical name: the text itself, without a second copy
+        return pd.Series(text.array, index=values.index, name=values.name), sorted(set(unknown))
     mapped = pd.array(out_u, dtype=STRING_DTYPE).take(codes, allow_fill=True)
     return pd.Series(mapped, index=values.index, name=values.name), sorted(set(unknown))
 
@@ -1179,19 +1257,120 @@ def _blank_rows(raw: pd.DataFrame, texts: dict[str, pd.Series]) -> np.ndarray:
     return cand
 
 
-def _duplicates(keys: list[pd.Series], ok: np.ndarray) -> np.ndarray:
-    """Rows (among ``ok``) whose key repeats that of an earlier ``ok`` row."""
+def _duplicates(keys: list, ok: np.ndarray) -> np.ndarray:
+    """Rows (among ``ok``) whose key repeats that of an earlier ``ok`` row.
+
+    ``keys`` holds the key columns: Series, or (codes, count) pairs already factorized (codes from 0
+    to count - 1 over all rows, -1 for missing). The rows are those ``DataFrame(keys).duplicated(keep="first")``
+    finds over the ``ok`` rows (missing values equal each other), found on integer codes: each key
+    column is factorized (a sorted id column by its runs), several columns' codes are combined into
+    one int64 key per row, and the repeats are found in one pass where the codes allow it (numbered
+    in order of appearance, or sorted), by hashing otherwise.
+    """
     idx = np.flatnonzero(ok)
-    if len(idx) < len(ok):  # otherwise every row counts: no copy
-        keys = [k.iloc[idx] for k in keys]
-    if len(keys) == 1:
-        repeated = keys[0].duplicated(keep="first").to_numpy()
-    else:
-        frame = pd.DataFrame({f"k{i}": k.reset_index(drop=True) for i, k in enumerate(keys)})
-        repeated = frame.duplicated(keep="first").to_numpy()
+    n = len(idx)
     dup = np.zeros(len(ok), dtype=bool)
+    if n < 2:
+        return dup
+    subset = n < len(ok)  # otherwise every row counts: no copy
+    factorized = []
+    for k in keys:
+        if isinstance(k, tuple):
+            codes, count = k
+            if subset:
+                codes = codes[idx]
+        else:
+            codes, count = _key_codes(k.iloc[idx] if subset else k)
+            if count == n:  # n distinct values, none missing: no key repeats
+                return dup
+        factorized.append((codes, count))
+    if len(factorized) == 1:
+        repeated = _repeated_codes(*factorized[0])
+    else:
+        repeated = _repeated_keys(_combined_codes(factorized))
     dup[idx[repeated]] = True
     return dup
+
+
+def _key_codes(k: pd.Series) -> tuple[np.ndarray, int]:
+    """``pd.factorize(k)`` as (codes, number of distinct values): -1 missing, values numbered in order of appearance.
+
+    A pyarrow-backed string key without missing values that is sorted (ids often are) needs no hash
+    table: equal values are adjacent, so each run of equal values is one code.
+    """
+    n = len(k)
+    if n > 1 and getattr(k.dtype, "storage", None) == "pyarrow":
+        import pyarrow.compute as pc
+
+        arr = k.array.__arrow_array__()
+        if arr.null_count == 0:
+            head, tail = arr.slice(0, n - 1), arr.slice(1)
+            if not pc.any(pc.less(tail, head)).as_py():
+                starts = np.empty(n, dtype=bool)
+                starts[0] = True
+                starts[1:] = pc.not_equal(tail, head).to_numpy()
+                codes = np.cumsum(starts, dtype=np.intp)
+                codes -= 1
+                return codes, int(codes[-1]) + 1
+    codes, uniques = pd.factorize(k, use_na_sentinel=True)
+    return codes, len(uniques)
+
+
+def _combined_codes(factorized: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One int64 code per row for the tuple of its key codes: equal tuples <=> equal codes.
+
+    ``factorized`` holds (codes, count) per key column, codes from -1 (missing) to count - 1.
+    """
+    key = None
+    size = 1  # the combined codes are below this
+    for codes, count in factorized:
+        m = count + 1  # codes + 1: 0 missing, 1 .. count the values
+        if key is None:
+            key = codes.astype(np.int64)  # a copy: the caller's codes stay as they are
+            key += 1
+            size = m
+            continue
+        if size > (2**62) // m:  # the combined codes would overflow: renumber them first
+            key, u = pd.factorize(key)
+            key = key.astype(np.int64, copy=False)
+            size = len(u)
+        key *= m
+        key += codes
+        key += 1
+        size *= m
+    return key
+
+
+def _repeated_codes(codes: np.ndarray, count: int) -> np.ndarray:
+    """``duplicated(keep="first")`` of factorize codes: -1 missing, 0 to ``count - 1`` the values.
+
+    Codes numbered in order of appearance (as factorize numbers them) make it one pass: a row holds
+    the first occurrence of its value where its code exceeds every earlier code. That these rows hold
+    exactly the codes 0, 1, ..., count - 1, in that order, proves the numbering (a code seen before its
+    record row would have made the record impossible); otherwise the codes are hashed.
+    """
+    seen = np.maximum.accumulate(codes)
+    repeated = np.empty(len(codes), dtype=bool)
+    repeated[0] = codes[0] < 0
+    np.less_equal(codes[1:], seen[:-1], out=repeated[1:])
+    firsts = codes[~repeated]
+    if len(firsts) != count or not np.array_equal(firsts, np.arange(count)):
+        return pd.Series(codes).duplicated(keep="first").to_numpy()
+    missing = codes < 0
+    if missing.any():  # the first missing row is kept, like the first of any value
+        repeated[np.argmax(missing)] = False
+    return repeated
+
+
+def _repeated_keys(key: np.ndarray) -> np.ndarray:
+    """``duplicated(keep="first")`` of int64 keys; for sorted keys (rows in key order), equal to the row before."""
+    head, tail = key[:-1], key[1:]
+    if np.less(tail, head).any():
+        return pd.Series(key).duplicated(keep="first").to_numpy()
+    repeated = np.empty(len(key), dtype=bool)
+    repeated[0] = False
+    np.equal(tail, head, out=repeated[1:])
+    return repeated
 
 
 def _first_occurrence(key: pd.Series, ok: np.ndarray, i: int) -> int:
@@ -1513,6 +1692,7 @@ class _Scored:
     constant: str | None  # the one scale's name when there is no ``scale`` column
     scale_at: Callable[[int], Scale]
     unknown: np.ndarray | None  # rows whose scale is not registered
+    names_key: Callable[[], tuple[np.ndarray, int]] | None = None  # ``names`` factorized: (codes, -1 missing; count)
 
 
 def _unique_ints(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1560,11 +1740,19 @@ def _apply_scales(values: _ScoreValues, names: pd.Series | None, fixed: Scale | 
         if sc is not None and has.any():
             pts_u[sel[has]], cat_u[sel[has]] = values.on_scale(sc, vals[has])
         cat_u[sel[~has]] = _C_MISSING
-    row_names = pd.array([s.name if s is not None else None for s in scales], dtype=STRING_DTYPE).take(row_scale)
+    names_of_scales = [s.name if s is not None else None for s in scales]
+    if names.dtype == STRING_DTYPE and (fixed is None or not (scodes < 0).any()) and all(
+        a == b for a, b in zip(names_of_scales, suniques)
+    ):  # every cell already names its scale as registered: the column itself, without a second copy
+        row_names = names.array
+    else:
+        row_names = pd.array(names_of_scales, dtype=STRING_DTYPE).take(row_scale)
+    # the row names as codes (-1 missing), for the duplicate check: each scale's name factorized once
+    name_codes, distinct = pd.factorize(pd.Series(names_of_scales, dtype=object), use_na_sentinel=True)
     known = np.array([s is not None for s in scales], dtype=bool)
     return _Scored(
         pts_u[inverse], cat_u[inverse], pd.Series(row_names), None,
-        lambda i: scales[row_scale[i]], ~known[row_scale],
+        lambda i: scales[row_scale[i]], ~known[row_scale], lambda: (name_codes[row_scale], len(distinct)),
     )
 
 
@@ -1829,7 +2017,7 @@ def read_responses(
         rows.exclude("invalid_weight", ~np.isfinite(w) | (w < 0),
                      lambda i: f"weight {wsrc.iloc[i]!r} in column {mapping['weight']!r} is blank, negative or not a number")
     if rid is not None:
-        dup = _duplicates([rid, scale_text] if scale_text is not None else [rid], rows.ok)
+        dup = _duplicates([rid, scored.names_key()] if scale_text is not None else [rid], rows.ok)
 
         def _dup(i: int) -> str:
             key = rid if scale_text is None else rid + "\x1f" + scale_text.fillna("")

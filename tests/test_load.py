@@ -824,3 +824,240 @@ def test_a_million_row_csv_is_fully_accounted_for(tmp_path):
     assert ledger.unanswered == int((frame["score"] == "").sum())
     assert data["interaction_at"].notna().all()
     assert set(data["channel"].unique()) == {"phone", "email", "chat", "in_app"}
+
+
+# ------------------------------------------------------------------------------------------------
+# Fast paths: the same rows and text as the plain pandas operations
+# ------------------------------------------------------------------------------------------------
+
+#: Every character Python's str.strip removes (str.isspace), plus look-alikes it keeps.
+_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + \
+    "\u2028\u2029\u202f\u205f\u3000"
+_NOT_WHITESPACE = "\u200b\u200d\u2060\ufeff\u180e\x00\x7f"  # zero-width space/joiner, word joiner, BOM, ...
+
+
+def _arrow_text(values, pieces: int = 1) -> pd.Series:
+    """``values`` as a pyarrow-backed STRING_DTYPE Series in ``pieces`` chunks, cut from a larger array (so
+    that the chunks start at an offset inside their buffers)."""
+    import pyarrow as pa
+
+    values = list(values)
+    arr = pa.array(["pad"] + values + ["pad"], type=pa.large_string())
+    cuts = np.linspace(0, len(values), pieces + 1).astype(int)
+    chunks = [arr.slice(1 + a, b - a) for a, b in zip(cuts[:-1], cuts[1:])]
+    return pd.Series(pd.array(pa.chunked_array(chunks, type=pa.large_string()), dtype=STRING_DTYPE))
+
+
+def _python_text(values) -> list:
+    """The reference: Python's str.strip, then empty -> missing."""
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) or not v.strip() else v.strip() for v in values]
+
+
+def _listed(s: pd.Series) -> list:
+    return [None if pd.isna(v) else v for v in s.tolist()]
+
+
+def test_whitespace_byte_tables_cover_every_character_strip_removes():
+    import sys
+
+    from csatkit.load import _WS_FIRST_BYTE, _WS_LAST_BYTE
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000]
+    stripped = pd.Series(chars, dtype=STRING_DTYPE).str.strip()  # what the loader's strip removes
+    removed = [c for c, s in zip(chars, stripped) if s == ""]
+    python = [c for c in chars if c.isspace()]
+    assert removed == python == sorted(_WHITESPACE)  # pyarrow's trim and str.strip agree, character by character
+    for c in removed:
+        b = c.encode("utf-8")
+        assert _WS_FIRST_BYTE[b[0]] and _WS_LAST_BYTE[b[-1]], hex(ord(c))
+
+
+@pytest.mark.parametrize("pieces", [1, 3])
+def test_text_columns_are_stripped_like_python_str_strip(pieces):
+    from csatkit.load import _as_text
+
+    values = ["plain", "", " ", "  \t ", None, "é", "日本語", "👍 ok", "a b", "x" * 50]
+    for w in _WHITESPACE:
+        values += [w + "lead", "trail" + w, w + "both" + w, w, "in" + w + "side", w + "é", "日" + w]
+    for z in _NOT_WHITESPACE:
+        values += [z + "kept", "kept" + z, z]
+    expected = _python_text(values)
+    for source in (_arrow_text(values, pieces), pd.Series(values, dtype=object)):
+        out = _as_text(source)
+        assert out.dtype == STRING_DTYPE
+        assert _listed(out) == expected
+    # and one padded value among clean ones, at either end of the column, in each position of a value
+    for w in ("\u00a0", "\u2003", "\t", "\n", " ", "\u3000", "\x1f"):
+        for padded in (w + "v", "v" + w):
+            for pos in (0, 2, 4):
+                col = ["a", "bb", "ccc", "dd", "e"]
+                col[pos] = padded
+                assert _listed(_as_text(_arrow_text(col, 2))) == _python_text(col), (repr(w), padded, pos)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
+    list(_WHITESPACE + _NOT_WHITESPACE) + ["a", "Z", "0", "é", "ß", "中", "😀", "\u0301", "-"]), max_size=6)),
+    max_size=30), pieces=st.integers(1, 3))
+def test_stripping_random_strings_matches_str_strip_and_pandas(values, pieces):
+    from csatkit.load import _as_text, _strip
+
+    s = _arrow_text(values, pieces)
+    # the plain pandas operations the loader used before its fast path
+    plain = s.str.strip()
+    plain = plain.mask(plain.eq(""))
+    out = _as_text(s)
+    pd.testing.assert_series_equal(out, plain)
+    assert _listed(out) == _python_text(values)
+    kept = _strip(s)
+    assert _listed(kept) == _listed(s.str.strip())
+
+
+def test_missing_values_holding_bytes_do_not_hide_or_invent_padding():
+    """Arrow lets a missing value keep bytes; they are not text, and a padded value after them is still seen."""
+    import pyarrow as pa
+
+    from csatkit.load import _as_text
+
+    data = pa.py_buffer(b" ab c ")
+    offsets = pa.py_buffer(np.array([0, 2, 3, 6], dtype=np.int64).tobytes())  # " a" | "b" | " c "
+    validity = pa.py_buffer(np.packbits([0, 1, 1], bitorder="little").tobytes())  # the first is missing
+    arr = pa.Array.from_buffers(pa.large_string(), 3, [validity, offsets, data])
+    s = pd.Series(pd.array(pa.chunked_array([arr]), dtype=STRING_DTYPE))
+    assert _listed(_as_text(s)) == [None, "b", "c"]
+    arr2 = pa.Array.from_buffers(pa.large_string(), 2, [validity, offsets, data])  # " a" (missing), "b"
+    assert _listed(_as_text(pd.Series(pd.array(pa.chunked_array([arr2]), dtype=STRING_DTYPE)))) == [None, "b"]
+
+
+def _reference_duplicates(keys: list[pd.Series], ok: np.ndarray) -> np.ndarray:
+    idx = np.flatnonzero(ok)
+    out = np.zeros(len(ok), dtype=bool)
+    if len(idx):
+        frame = pd.DataFrame({f"k{i}": pd.Series(k.to_numpy(dtype=object)[idx]) for i, k in enumerate(keys)})
+        out[idx[frame.duplicated(keep="first").to_numpy()]] = True
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_duplicates_are_those_of_dataframe_duplicated(seed):
+    from csatkit.load import _duplicates
+
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        n = int(rng.integers(0, 40))
+        keys = []
+        for _ in range(int(rng.integers(1, 4))):
+            values = [None if rng.random() < 0.15 else f"v{rng.integers(1, 9)}" for _ in range(n)]
+            style = rng.integers(4)
+            if style == 1:  # sorted, without missing values: numbered by runs
+                values = sorted(v if v is not None else "zz" for v in values)
+            elif style == 2:  # sorted with missing values
+                values = sorted(values, key=lambda v: (v is None, v or ""))
+            elif style == 3:  # distinct values
+                values = [f"u{rng.integers(10**9)}-{i}" for i in range(n)]
+            keys.append(_arrow_text(values, int(rng.integers(1, 4))) if rng.random() < 0.8
+                        else pd.Series(values, dtype=object))
+        ok = rng.random(n) < 0.75 if rng.random() < 0.6 else np.ones(n, dtype=bool)
+        np.testing.assert_array_equal(_duplicates(keys, ok), _reference_duplicates(keys, ok))
+
+
+def test_duplicates_of_keys_without_repeats_and_of_prefactorized_codes():
+    from csatkit.load import _duplicates
+
+    n = 500
+    unique = _arrow_text([f"id{i:05d}" for i in range(n)], 3)  # sorted and distinct
+    shuffled = _arrow_text([f"id{i}" for i in np.random.default_rng(0).permutation(n)])
+    repeats = _arrow_text([f"s{i % 3}" for i in range(n)])
+    ok = np.ones(n, dtype=bool)
+    for keys in ([unique], [shuffled], [unique, repeats], [repeats, shuffled]):
+        assert not _duplicates(keys, ok).any()
+        np.testing.assert_array_equal(_duplicates(keys, ok), _reference_duplicates(keys, ok))
+    # one missing value does not repeat; two do
+    one_na = _arrow_text(["a", None, "b", "c"])
+    assert _duplicates([one_na], np.ones(4, dtype=bool)).tolist() == [False, False, False, False]
+    two_na = _arrow_text([None, "a", None, "b"])
+    assert _duplicates([two_na], np.ones(4, dtype=bool)).tolist() == [False, False, True, False]
+    # codes factorized over all rows: as many distinct codes as rows left does not mean no repeats
+    codes = np.array([0, 0, 1, 2])
+    ok = np.array([True, True, True, False])
+    assert _duplicates([(codes, 3)], ok).tolist() == [False, True, False, False]
+    assert _duplicates([_arrow_text(["x", "x", "y", "y"]), (codes, 3)], ok).tolist() == [False, True, False, False]
+    # rows already in key order (ids sorted, one row per scale in a fixed order), with and without repeats
+    ids = _arrow_text(["a", "a", "a", "b", "b", "c"])
+    scales = _arrow_text(["x", "x", "y", "x", "y", "x"])
+    assert _duplicates([ids, scales], np.ones(6, dtype=bool)).tolist() == [False, True, False, False, False, False]
+    scales = _arrow_text(["x", "y", "x", "x", "y", None])  # not in order within "a"
+    assert _duplicates([ids, scales], np.ones(6, dtype=bool)).tolist() == [False, False, True, False, False, False]
+    # codes not numbered in order of appearance are still right
+    codes = np.array([2, 1, 2, 0, 1, -1, -1])
+    expected = pd.Series(codes).duplicated(keep="first").tolist()
+    assert _duplicates([(codes, 3)], np.ones(7, dtype=bool)).tolist() == expected
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+def test_read_responses_excludes_the_rows_pandas_finds_duplicated(ordered):
+    rng = np.random.default_rng(11)
+    n = 3000
+    rid = rng.choice([f"r{i:04d}" for i in range(900)] + [""], n)
+    scale = rng.choice(["likert5", "nps", "", "Likert5"], n)
+    frame = pd.DataFrame({"response_id": rid, "channel": rng.choice(["email", "Phone", "chat"], n),
+                          "score": rng.integers(1, 6, n), "scale": scale})
+    if ordered:  # sorted ids: the run-numbering path
+        frame = frame.assign(response_id=np.where(frame["response_id"] == "", "r9999", frame["response_id"]))
+        frame = frame.sort_values("response_id", kind="stable", ignore_index=True)
+    data, ledger = read_responses(frame, scale="likert5")
+    # by hand: blank id first, then repeats of (id, scale as registered; blank -> scale=) among the rest
+    effective = frame["scale"].replace({"": "likert5", "Likert5": "likert5"})
+    missing = frame["response_id"] == ""
+    dup = pd.Series(False, index=frame.index)
+    dup[~missing] = frame.loc[~missing].assign(scale=effective).duplicated(["response_id", "scale"], keep="first")
+    kept = ~missing & ~dup
+    assert ledger.excluded.get("missing_id", 0) == int(missing.sum())
+    assert ledger.excluded["duplicate_response_id"] == int(dup.sum())
+    assert ledger.examples["duplicate_response_id"] == (np.flatnonzero(dup) + 1)[:5].tolist()
+    assert data["response_id"].tolist() == frame.loc[kept, "response_id"].tolist()
+    assert data["scale"].tolist() == effective[kept].tolist()
+    assert data["scale"].dtype == STRING_DTYPE and data["channel"].dtype == STRING_DTYPE
+    assert data["channel"].tolist() == frame.loc[kept, "channel"].str.lower().tolist()
+    assert not data.duplicated(["response_id", "scale"]).any()
+
+
+def test_read_contacts_and_qa_exclude_the_ids_pandas_finds_duplicated():
+    rng = np.random.default_rng(5)
+    n = 2000
+    ids = pd.Series(rng.choice([f"t{i}" for i in range(700)], n))
+    ids[rng.random(n) < 0.05] = None
+    contacts, ledger = read_contacts(pd.DataFrame({"interaction_id": ids, "channel": "chat"}))
+    missing = ids.isna()
+    dup = ids.duplicated(keep="first") & ~missing
+    assert ledger.excluded == {"missing_id": int(missing.sum()), "duplicate_id": int(dup.sum())}
+    assert contacts["interaction_id"].tolist() == ids[~missing & ~dup].tolist()
+    qa, qledger = read_qa(pd.DataFrame({"evaluation_id": ids.fillna("e-missing").sort_values(ignore_index=True),
+                                        "interaction_id": "T1", "qa_score": 80}))
+    eids = ids.fillna("e-missing").sort_values(ignore_index=True)
+    assert qledger.excluded == {"duplicate_id": int(eids.duplicated().sum())}
+    assert qa["evaluation_id"].tolist() == eids.drop_duplicates().tolist()
+
+
+def test_scale_and_channel_columns_already_canonical_or_not_give_the_same_text():
+    raw = pd.DataFrame({"response_id": ["a", "b", "c", "d"], "channel": ["email", "chat", "email", None],
+                        "score": [5, 9, 4, 3], "scale": ["likert5", "nps", "likert5", "likert5"]})
+    data, ledger = read_responses(raw, channel="phone")
+    assert data["scale"].tolist() == ["likert5", "nps", "likert5", "likert5"]
+    assert data["channel"].tolist() == ["email", "chat", "email", "phone"]
+    spelled = raw.assign(scale=["Likert5", " NPS ", "likert5", None], channel=["E-mail", "chat", "email", None])
+    data2, _ = read_responses(spelled, scale="likert5", channel="phone")
+    pd.testing.assert_frame_equal(data2, data)
+    blank = raw.assign(scale=["likert5", "nps", "likert5", None])  # canonical names, one blank filled by scale=
+    data3, _ = read_responses(blank, scale="likert5", channel="phone")
+    pd.testing.assert_frame_equal(data3, data)
+    unfilled, ledger4 = read_responses(blank, channel="phone")  # no scale=: the blank row is excluded
+    assert ledger4.excluded == {"unknown_scale": 1} and unfilled["scale"].tolist() == ["likert5", "nps", "likert5"]
+    for col in ("scale", "channel"):
+        assert data[col].dtype == STRING_DTYPE
+    # normalise_channel keeps the index and name, and returns STRING_DTYPE whatever the string storage
+    s = pd.Series(["email", None, "sms"], index=[7, 8, 9], name="via", dtype=pd.StringDtype("python"))
+    for source in (s, s.astype(STRING_DTYPE), s.astype(object)):
+        out = normalise_channel(source)
+        assert out.dtype == STRING_DTYPE and out.name == "via" and out.index.tolist() == [7, 8, 9]
+        assert _listed(out) == ["email", None, "sms"]
