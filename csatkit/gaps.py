@@ -1,7 +1,7 @@
 r"""Gap analysis across channels (or any grouping): significance, effect sizes, mix-adjusted gaps,
 the best channel per contact reason, channel-shift opportunities and gaps over time.
 
-Two traps make a naive table of channel gaps wrong:
+Three traps make a naive table of channel gaps wrong:
 
 * **Many comparisons.** Six channels make fifteen pairs; at 5% each, a "gap" appears by chance in
   more than half of all quarters. Pairwise p-values are therefore adjusted (Holm 1979 by default,
@@ -13,10 +13,18 @@ Two traps make a naive table of channel gaps wrong:
   logistic regression with contact reason as a control (standard errors clustered by agent), and
   any raw gap between two channels is split into a *mix* (composition) part and a *performance*
   (rate) part that add up exactly to the raw gap (Kitagawa 1955; Das Gupta 1993).
+* **Clustering.** Responses handled by one agent are correlated. With a cluster key (e.g.
+  ``cluster="agent_id"``) every test and interval of every part (channel gaps, raw and
+  standardised mix-adjusted gaps, the decomposition, the reason x channel matrix, gaps over
+  time) divides each channel's counts by that channel's design effect (Rao & Scott's 1981
+  first-order correction), and the model's standard errors are clustered by the same key, so the
+  parts of a report cannot contradict one another.
 
-Everything except the logistic regression is computed from the score table (counts per group per
-scale point, :func:`csatkit.counts.tabulate`), so the same code serves a notebook sample and a
-warehouse aggregate.
+Everything is computed from the score table (counts per group per scale point,
+:func:`csatkit.counts.tabulate`), so the same code serves a notebook sample and a warehouse
+aggregate; the logistic regression too is fitted on counts per (channel, reason, cluster) cell
+with frequency weights, which gives exactly the fit on the rows (it is still only fitted when
+rows are passed).
 
 Main entry points
 -----------------
@@ -68,7 +76,7 @@ from ._validate import as_list, check_choice, check_columns, check_range
 from .counts import ScoreTable, select_scale, tabulate
 from .exceptions import InputError, ParameterError, StatisticalWarning
 from .intervals import proportion_ci, z_value
-from .metrics import MIN_N, ces, csat, mean_score, nps
+from .metrics import MIN_N, _group_stats, ces, csat, mean_score, nps
 from .scales import get_scale
 
 __all__ = [
@@ -643,7 +651,7 @@ def _load_table(responses, keys: list, spec: _Spec, scale, satisfied, cluster=No
             raise ParameterError(
                 f"The score table keeps cluster key {responses.cluster!r}, not {cluster!r}; tabulate again."
             )
-        table = responses.collapse(keys)
+        table = responses if list(responses.by) == keys else responses.collapse(keys)
         sc = table.scale
         if scale is not None:
             wanted = get_scale(scale)
@@ -795,13 +803,15 @@ class GapResult:
         lines += ["", "Consistency:", _text_table(self.consistency)]
         return "\n".join(lines)
 
+    def _html_title(self) -> str:
+        return f"Gaps in {self.metric} by {self.by}"
+
+    def _html_tables(self) -> list:
+        return [("Estimates", self.estimates), ("Omnibus test", self.omnibus), ("Pairwise gaps", self.pairwise),
+                ("Gaps to best, target and benchmark", self.gaps), ("Consistency", self.consistency)]
+
     def _repr_html_(self) -> str:
-        return _html(
-            f"Gaps in {self.metric} by {self.by}",
-            self.findings(),
-            [("Estimates", self.estimates), ("Omnibus test", self.omnibus), ("Pairwise gaps", self.pairwise),
-             ("Gaps to best, target and benchmark", self.gaps), ("Consistency", self.consistency)],
-        )
+        return _html(self._html_title(), self.findings(), self._html_tables())
 
 
 def _check_target_benchmark(target, benchmark):
@@ -1041,7 +1051,14 @@ def _gaps_frame(est, pairwise, by, target, benchmark, hib, level) -> pd.DataFram
     active = est[est["n"] > 0]
     ranked = est[est["rank"].notna()]
     best = ranked.iloc[0][by] if not ranked.empty else (active.iloc[0][by] if not active.empty else None)
-    for _, r in active.iterrows():
+    # the pairwise rows by (group_a, group_b), first occurrence
+    pair_row: dict = {}
+    for m, key in enumerate(zip(pairwise["group_a"], pairwise["group_b"])):
+        pair_row.setdefault(key, m)
+    pw_cols = {c: pairwise[c].to_numpy() for c in ("estimate", "ci_low", "ci_high", "significant", "flag")}
+    cols = {c: active[c].to_numpy() for c in (by, "estimate", "ci_low", "ci_high", "flag")}
+    for i in range(len(active)):
+        r = {c: v[i] for c, v in cols.items()}
         g, e = r[by], float(r["estimate"])
         flag = r["flag"]
         if best is not None:
@@ -1049,12 +1066,12 @@ def _gaps_frame(est, pairwise, by, target, benchmark, hib, level) -> pd.DataFram
                 rows.append({by: g, "versus": "best", "reference": _label(best), "estimate": 0.0, "ci_low": 0.0,
                              "ci_high": 0.0, "significant": False, "status": "best", "flag": flag})
             else:
-                sel = pairwise[(pairwise["group_a"] == best) & (pairwise["group_b"] == g)]
+                m = pair_row.get((best, g))
                 sgn = -1.0
-                if sel.empty:
-                    sel = pairwise[(pairwise["group_a"] == g) & (pairwise["group_b"] == best)]
+                if m is None:
+                    m = pair_row[(g, best)]
                     sgn = 1.0
-                p = sel.iloc[0]
+                p = {c: v[m] for c, v in pw_cols.items()}
                 d, lo, hi = sgn * p["estimate"], sgn * p["ci_low"], sgn * p["ci_high"]
                 lo, hi = min(lo, hi), max(lo, hi)
                 worse = (d < 0) if hib else (d > 0)
@@ -1196,15 +1213,93 @@ def _gap_findings(res: GapResult) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _cell_counts(table: ScoreTable, sc, by: str, reason: str, groups: list, reasons: list):
-    """Responses (N) and satisfied (X) per group x reason."""
+def _group_deffs(table: ScoreTable, by: str, sc) -> pd.DataFrame | None:
+    """Per group of ``by`` (the index): ``n``, ``n_eff``, ``deff``, ``n_clusters`` of its CSAT share.
+
+    Computed by :mod:`csatkit.metrics` (``_group_stats``, the design effect of
+    :func:`csatkit.intervals.design_effect`); None when the table keeps no cluster key.
+    """
+    if not table.cluster or table.counts.empty:
+        return None
+    values = sc.is_satisfied(list(sc.points)).astype(float)
+    keys, st = _group_stats(table if list(table.by) == [by] else table.collapse([by]), values)
+    return pd.DataFrame({"n": st["n"].astype(np.int64), "n_eff": st["n_eff"], "deff": st["deff"],
+                         "n_clusters": st["n_clusters"]}, index=pd.Index(keys[by].to_numpy(), name=by))
+
+
+def _design_effects(table: ScoreTable, by: str, sc, groups: list, base: pd.DataFrame | None = None):
+    """Each group's design effect for its CSAT share (see :func:`_group_deffs`; ``base``: its result).
+
+    Returns ``(deff, frame)``: the design effects in the order of ``groups`` (1 for groups without
+    responses, and for every group when the table keeps no cluster key), and a table of ``by``,
+    ``n``, ``n_eff``, ``deff``, ``n_clusters`` (None without a cluster key). These are the same
+    design effects :func:`channel_gaps` divides each group's counts by (through ``n_eff``).
+    """
+    frame = _group_deffs(table, by, sc) if base is None else base
+    if frame is None:
+        return np.ones(len(groups)), None
+    frame = frame.reindex(pd.Index(groups, name=by))
+    frame["n"] = frame["n"].fillna(0).astype(np.int64)
+    frame["n_eff"] = frame["n_eff"].fillna(0.0)
+    frame["deff"] = frame["deff"].fillna(1.0)
+    return frame["deff"].to_numpy(dtype=float), frame.reset_index()
+
+
+def _cluster_rows(responses, cluster, messages: list):
+    """``(responses, cluster)`` for an analysis whose cluster key is optional (the mix adjustment).
+
+    A cluster column that is absent leaves the analysis unclustered, with a message; responses
+    without a cluster value each count as their own cluster (as they did in the model before).
+    """
+    if cluster is None:
+        return responses, None
+    if isinstance(responses, ScoreTable):
+        if responses.cluster == cluster:
+            return responses, cluster
+        if responses.cluster is None:
+            _warn(messages, f"The score table keeps no cluster key {cluster!r}: tests, intervals and the model's "
+                            "standard errors treat responses as independent (too narrow when agents differ).")
+            return responses, None
+        return responses, cluster  # a different key: _load_table says so
+    if not isinstance(responses, pd.DataFrame) or cluster not in responses.columns:
+        _warn(messages, f"No usable cluster column {cluster!r}: tests, intervals and the model's standard errors "
+                        "treat responses as independent (too narrow when agents differ).")
+        return responses, None
+    miss = responses[cluster].isna()
+    if miss.any():
+        fill = pd.Series([f"{_NO_CLUSTER}{i}" for i in range(int(miss.sum()))], index=responses.index[miss],
+                         dtype=object)
+        responses = responses.assign(**{cluster: responses[cluster].astype(str).astype(object).where(~miss, fill)})
+    return responses, cluster
+
+
+#: Prefix of the cluster value given to each response without one (it is its own cluster).
+_NO_CLUSTER = "\x00no-cluster-"
+
+
+def _note_missing_clusters(table: ScoreTable, messages: list) -> None:
+    """Say how many counted responses had no cluster value (see :func:`_cluster_rows`)."""
+    if not table.cluster:
+        return
     c = table.counts
-    sat = c["score"].isin(list(sc.satisfied)).to_numpy()
-    frame = pd.DataFrame({by: c[by].to_numpy(), reason: c[reason].to_numpy(), "n": c["n"].to_numpy(dtype=float),
-                          "x": np.where(sat, c["n"].to_numpy(dtype=float), 0.0)})
-    agg = frame.groupby([by, reason], observed=True, sort=False)[["n", "x"]].sum()
-    n_ = agg["n"].unstack(reason).reindex(index=groups, columns=reasons).fillna(0.0).to_numpy(dtype=float)
-    x_ = agg["x"].unstack(reason).reindex(index=groups, columns=reasons).fillna(0.0).to_numpy(dtype=float)
+    own = c[table.cluster].astype(str).str.startswith(_NO_CLUSTER).to_numpy(dtype=bool)
+    if own.any():
+        _warn(messages, f"{int(c.loc[own, 'n'].sum())} responses have no {table.cluster!r}; each counts as its own "
+                        "cluster.")
+
+
+def _cell_counts(table: ScoreTable, sc, by: str, reason: str, groups: list, reasons: list):
+    """Responses (N) and satisfied (X) per group x reason (arrays groups x reasons; zeros where none)."""
+    c = table.counts
+    n = c["n"].to_numpy(dtype=float)
+    x = np.where(sc.is_satisfied(c["score"].to_numpy()), n, 0.0)
+    gi = pd.Index(list(groups), dtype=object).get_indexer(c[by].to_numpy(dtype=object))
+    ri = pd.Index(list(reasons), dtype=object).get_indexer(c[reason].to_numpy(dtype=object))
+    ok = (gi >= 0) & (ri >= 0)
+    cell = gi[ok] * len(reasons) + ri[ok]
+    size, shape = len(groups) * len(reasons), (len(groups), len(reasons))
+    n_ = np.bincount(cell, weights=n[ok], minlength=size).reshape(shape)
+    x_ = np.bincount(cell, weights=x[ok], minlength=size).reshape(shape)
     return n_, x_
 
 
@@ -1233,6 +1328,11 @@ class GapDecomposition:
         ``component`` ("raw_gap", "mix", "performance"), ``estimate``, ``ci_low``, ``ci_high``
         (raw gap: Newcombe; parts: percentile bootstrap redrawing both groups' reason x satisfied
         counts), ``se`` (bootstrap standard deviation).
+    deff_a, deff_b : float
+        The two groups' design effects (1 without a cluster key). With a cluster key, each
+        group's counts are divided by its design effect for the raw gap's interval and the
+        bootstrap (which redraws :math:`n/\mathrm{deff}` responses), Rao & Scott's (1981)
+        first-order correction; the point values use the real counts.
     """
 
     a: object
@@ -1245,6 +1345,8 @@ class GapDecomposition:
     totals: pd.DataFrame
     level: float
     messages: list = field(default_factory=list)
+    deff_a: float = 1.0
+    deff_b: float = 1.0
 
     @property
     def raw_gap(self) -> float:
@@ -1276,9 +1378,14 @@ class GapDecomposition:
         lines += ["", _text_table(self.totals), "", _text_table(self.table)]
         return "\n".join(lines)
 
+    def _html_title(self) -> str:
+        return f"Gap decomposition {_label(self.a)} - {_label(self.b)}"
+
+    def _html_tables(self) -> list:
+        return [("Totals", self.totals), (f"By {self.reason}", self.table)]
+
     def _repr_html_(self) -> str:
-        return _html(f"Gap decomposition {_label(self.a)} - {_label(self.b)}", self.findings(),
-                     [("Totals", self.totals), (f"By {self.reason}", self.table)])
+        return _html(self._html_title(), self.findings(), self._html_tables())
 
 
 def _decompose_arrays(xa, na, xb, nb):
@@ -1295,7 +1402,8 @@ def _decompose_arrays(xa, na, xb, nb):
     return mix, perf, sa, sb, pa, pb
 
 
-def _decompose(a, b, na, xa, nb, xb, reasons, by, reason, level, n_boot, seed) -> GapDecomposition:
+def _decompose(a, b, na, xa, nb, xb, reasons, by, reason, level, n_boot, seed, deff_a=1.0,
+               deff_b=1.0) -> GapDecomposition:
     messages: list = []
     if na.sum() <= 0 or nb.sum() <= 0:
         which = a if na.sum() <= 0 else b
@@ -1313,19 +1421,20 @@ def _decompose(a, b, na, xa, nb, xb, reasons, by, reason, level, n_boot, seed) -
         _warn(messages, f"{reason} {', '.join(map(_label, only))}: answered by only one of {a!r} and {b!r}; "
                         "the contribution counts as mix.")
     raw = 100 * (xa.sum() / na.sum() - xb.sum() / nb.sum())
-    pair = _two_proportions(xa.sum(), na.sum(), xb.sum(), nb.sum(), level)
-    # bootstrap: redraw each group's reason x {satisfied, not} counts with its total fixed
+    # inference on effective counts: each group's counts divided by its design effect (1 unclustered)
+    pair = _two_proportions(xa.sum() / deff_a, na.sum() / deff_a, xb.sum() / deff_b, nb.sum() / deff_b, level)
+    # bootstrap: redraw each group's reason x {satisfied, not} counts with its (effective) total fixed
     rng = np.random.default_rng(seed)
     B = int(n_boot)
     r = len(reasons)
 
-    def draw(x, n):
+    def draw(x, n, deff):
         probs = np.concatenate([x, n - x]) / n.sum()
-        d = rng.multinomial(int(round(n.sum())), probs, size=B).astype(float)
+        d = rng.multinomial(max(int(round(n.sum() / deff)), 1), probs, size=B).astype(float)
         return d[:, :r], d[:, :r] + d[:, r:]
 
-    bxa, bna = draw(xa, na)
-    bxb, bnb = draw(xb, nb)
+    bxa, bna = draw(xa, na, deff_a)
+    bxb, bnb = draw(xb, nb, deff_b)
     bmix, bperf, *_ = _decompose_arrays(bxa, bna, bxb, bnb)
     bmix, bperf = 100 * bmix.sum(-1), 100 * bperf.sum(-1)
     alpha = 1 - level
@@ -1337,7 +1446,7 @@ def _decompose(a, b, na, xa, nb, xb, reasons, by, reason, level, n_boot, seed) -
         "se": [100 * float(pair["se"]), bmix.std(ddof=1), bperf.std(ddof=1)],
     })
     return GapDecomposition(a, b, by, reason, 100 * xa.sum() / na.sum(), 100 * xb.sum() / nb.sum(), table, totals,
-                            level, messages)
+                            level, messages, float(deff_a), float(deff_b))
 
 
 @dataclass
@@ -1349,7 +1458,9 @@ class MixResult:
     estimates : DataFrame
         Long table: the group key, ``method`` ("raw": all responses; "standardised": direct
         standardisation to the reference mix; "model": predictive margin of the logistic regression),
-        ``metric`` ("csat"), ``estimate``, ``ci_low``, ``ci_high``, ``se``, ``n``, ``flag``.
+        ``metric`` ("csat"), ``estimate``, ``ci_low``, ``ci_high``, ``se``, ``n`` (responses),
+        ``n_eff`` (the responses divided by the group's design effect when a cluster key is used,
+        else n; NaN for the model, whose standard errors are cluster-robust instead), ``flag``.
     gaps : DataFrame
         Long table, one row per pair (the group with the higher raw CSAT first) and method:
         ``group_a``, ``group_b``, ``method``, ``estimate`` (a - b, points), ``ci_low``, ``ci_high``,
@@ -1360,7 +1471,14 @@ class MixResult:
     decomposition : GapDecomposition or None
         The decomposition of the largest raw gap between groups with at least ``min_n`` responses.
     model : statsmodels GLMResults or None
-        The logistic regression (columns of its design: ``model_columns``).
+        The logistic regression (columns of its design: ``model_columns``), fitted on the counts
+        per distinct (group, reason, controls, cluster, satisfied) cell with ``freq_weights``:
+        its ``nobs`` is the number of such cells, ``wnobs`` the number of responses.
+    cluster : str or None
+        The cluster key every inference used (None: responses treated as independent).
+    design_effects : DataFrame or None
+        With a cluster key, per group: ``n``, ``n_eff``, ``deff``, ``n_clusters`` (as
+        :func:`csatkit.metrics.csat` computes them for the group's CSAT).
     """
 
     by: str
@@ -1380,16 +1498,18 @@ class MixResult:
     _cells: tuple = field(default=None, repr=False)
     _seed: object = field(default=None, repr=False)
     _n_boot: int = field(default=1000, repr=False)
+    cluster: str | None = None
+    design_effects: pd.DataFrame | None = None
 
     def decompose(self, a, b, *, n_boot: int | None = None, seed=None) -> GapDecomposition:
         """Mix / performance decomposition of the raw CSAT gap a - b (see :class:`GapDecomposition`)."""
-        groups, reasons, n_, x_ = self._cells
+        groups, reasons, n_, x_, deff = self._cells
         for g in (a, b):
             if g not in groups:
                 raise ParameterError(f"{self.by} {g!r} is not in the data; groups present: {groups}.")
         ia, ib = groups.index(a), groups.index(b)
         return _decompose(a, b, n_[ia], x_[ia], n_[ib], x_[ib], reasons, self.by, self.reason, self.level,
-                          n_boot or self._n_boot, self._seed if seed is None else seed)
+                          n_boot or self._n_boot, self._seed if seed is None else seed, deff[ia], deff[ib])
 
     def findings(self) -> list[str]:
         return _mix_findings(self)
@@ -1402,12 +1522,20 @@ class MixResult:
             lines += ["", self.decomposition.summary()]
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
+    def _html_title(self) -> str:
+        return f"Mix-adjusted CSAT by {self.by}"
+
+    def _html_tables(self) -> list:
         secs = [("Estimates", self.estimates), ("Gaps", self.gaps), ("Reference mix", self.weights)]
+        if self.design_effects is not None:
+            secs.append((f"Design effects (cluster: {self.cluster})", self.design_effects))
         if self.decomposition is not None:
             secs += [("Decomposition", self.decomposition.totals),
                      ("Decomposition by reason", self.decomposition.table)]
-        return _html(f"Mix-adjusted CSAT by {self.by}", self.findings(), secs)
+        return secs
+
+    def _repr_html_(self) -> str:
+        return _html(self._html_title(), self.findings(), self._html_tables())
 
 
 def _reference_weights(reference_mix, n_, groups, reasons, support, by, messages) -> np.ndarray:
@@ -1446,20 +1574,37 @@ def _reference_weights(reference_mix, n_, groups, reasons, support, by, messages
     return w / w.sum()
 
 
-def _standardise(n_, x_, w, level):
-    """Directly standardised rates (proportions) with MOVER-Wilson limits; rows = groups."""
+def _standardise(n_, x_, w, level, deff):
+    """Directly standardised rates (proportions) with MOVER-Wilson limits; rows = groups.
+
+    The rates come from the real counts; the variance and the Wilson limits of each stratum from the
+    effective counts (each group's counts divided by its design effect ``deff``, 1 unclustered).
+    """
     sup = w > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(n_ > 0, x_ / n_, 0.0)
+    ne, xe = n_ / deff[:, None], x_ / deff[:, None]
     lo = np.zeros_like(p)
     hi = np.zeros_like(p)
     ok = n_ > 0
-    lo[ok], hi[ok] = proportion_ci(x_[ok], n_[ok], level=level)
+    lo[ok], hi[ok] = proportion_ci(xe[ok], ne[ok], level=level)
     est = (p * w).sum(1)
-    var = (w**2 * np.where(ok, p * (1 - p) / np.where(ok, n_, 1), 0.0) * sup).sum(1)
+    var = (w**2 * np.where(ok, p * (1 - p) / np.where(ok, ne, 1), 0.0) * sup).sum(1)
     dl = (w**2 * (p - lo) ** 2 * sup).sum(1)
     du = (w**2 * (hi - p) ** 2 * sup).sum(1)
     return est, var, dl, du, p
+
+
+def _check_mix_args(by, reason, correction, level, min_n, n_boot):
+    by = _check_by("by", by)
+    reason = _check_by("reason", reason)
+    if by == reason:
+        raise ParameterError(f"`by` and `reason` must be different columns, but both are {by!r}.")
+    check_choice("correction", correction, list(CORRECTIONS))
+    level = _check_level(level)
+    check_range("min_n", min_n, 0, None)
+    check_range("n_boot", n_boot, 100, None)
+    return by, reason, level
 
 
 def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_reason",
@@ -1484,8 +1629,10 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
         ``by`` (a team nested in a channel) would absorb the channel gap; they are dropped with a
         message.
     cluster : str, optional
-        Cluster column for the model's standard errors (default ``"agent_id"``; when absent the
-        model uses ordinary standard errors and says so).
+        Cluster key of every test and interval (default ``"agent_id"``): the raw and standardised
+        figures, the decomposition and the model's standard errors (see Notes). When the column is
+        absent, everything treats responses as independent and a message says so; ``None`` asks
+        for no clustering.
     model : bool
         Fit the logistic regression.
 
@@ -1508,29 +1655,53 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
     two standardised rates is tested with the stratum-pooled variance
     :math:`\sum_r w_r^2 \bar p_r(1-\bar p_r)(1/n_{ar} + 1/n_{br})`.
 
+    **Clustered responses** (``cluster`` given): every test and interval of the raw and
+    standardised figures and of the decomposition uses the first-order Rao & Scott (1981)
+    correction with each group's design effect :math:`d_g` (the same design effect
+    :func:`channel_gaps` and :func:`csatkit.metrics.csat` use, computed for the group's CSAT over
+    all its responses): the group's counts :math:`n_{gr}` and satisfied counts :math:`x_{gr}` are
+    replaced by :math:`n_{gr}/d_g` and :math:`x_{gr}/d_g` in the Wilson limits, the variances, the
+    pooled z-tests and the bootstrap (which redraws :math:`n_g/d_g` responses). Point estimates,
+    weights and the displayed ``n`` use the real counts; ``n_eff`` shows the effective ones. The
+    raw gaps are then exactly :func:`channel_gaps`' pairwise CSAT comparisons with the same
+    ``cluster``. The correction is first-order: one design effect per group, assumed to hold for
+    each of its reasons. The design effect is itself estimated from the group's clusters; with few
+    of them (fewer than about 20, flagged ``few_clusters`` by :func:`csatkit.metrics.csat`) the
+    tests stay somewhat liberal: in simulations with 10-12 agents per channel and no true gap, the
+    5% test of a standardised gap rejected about 5-8% of the time (about 24-37% without the
+    correction).
+
     **Model-based**: ``satisfied ~ C(by) + C(reason) [+ C(controls)]``, a binomial GLM
     (``statsmodels.api.GLM``) with standard errors clustered by ``cluster``. Per group, the
     predictive margin is the mean predicted CSAT when every response of the reference population
     is given that group (the reference population follows ``reference_mix``: all responses, one
     channel's, or rows reweighted to the given mix); standard errors by the delta method,
-    :math:`\nabla = \sum_i a_i \hat p_i(1-\hat p_i) x_i`.
+    :math:`\nabla = \sum_i a_i \hat p_i(1-\hat p_i) x_i`. The model is fitted on the counts per
+    distinct (group, reason, controls, cluster, satisfied) cell with frequency weights: each
+    cell lies within one cluster, so the estimates, the cluster-robust covariance (its
+    :math:`\frac{G}{G-1}\frac{N-1}{N-K}` small-sample factor taken with N responses) and the
+    margins equal those of the fit on the response rows (tested).
 
     Examples
     --------
     See :func:`gaps_section` and the tests for a worked two-reason example.
     """
-    by = _check_by("by", by)
-    reason = _check_by("reason", reason)
-    if by == reason:
-        raise ParameterError(f"`by` and `reason` must be different columns, but both are {by!r}.")
-    check_choice("correction", correction, list(CORRECTIONS))
-    level = _check_level(level)
-    check_range("min_n", min_n, 0, None)
-    check_range("n_boot", n_boot, 100, None)
+    by, reason, level = _check_mix_args(by, reason, correction, level, min_n, n_boot)
     controls = as_list(controls)
     messages: list = []
-    spec = _SPECS["csat"]
-    table, sc = _load_table(responses, [by, reason], spec, scale, satisfied)
+    rows, cluster = _cluster_rows(responses, cluster, messages)
+    table, sc = _load_table(rows, [by, reason], _SPECS["csat"], scale, satisfied, cluster=cluster)
+    cluster = table.cluster  # a score table passed with a cluster key keeps it
+    if rows is not responses:
+        _note_missing_clusters(table, messages)
+    return _mix(rows, table, sc, by=by, reason=reason, reference_mix=reference_mix, controls=controls,
+                cluster=cluster, model=model, level=level, correction=correction, min_n=min_n, groups=groups,
+                n_boot=n_boot, seed=seed, messages=messages)
+
+
+def _mix(responses, table: ScoreTable, sc, *, by, reason, reference_mix, controls, cluster, model, level,
+         correction, min_n, groups, n_boot, seed, messages, deff_base=None) -> MixResult:
+    """The body of :func:`mix_adjusted_gaps`, from a score table by ``[by, reason]`` (+ ``cluster``)."""
     grp_all = _all_groups(responses, table, by, groups)
     reasons = _sort_labels(table.counts[reason].unique())
     n_, x_ = _cell_counts(table, sc, by, reason, grp_all, reasons)
@@ -1550,6 +1721,10 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
         raise InputError(f"The responses hold no answered {sc.name!r} scores; nothing to adjust.")
     if k < 2:
         _warn(messages, f"Only one {by} ({_label(groups_l[0])}) has responses: there is nothing to compare.")
+    # each group's design effect (1 unclustered); inference uses the effective counts n / deff, x / deff
+    deff, deff_frame = _design_effects(table, by, sc, groups_l, deff_base)
+    nt, xt = n_.sum(1), x_.sum(1)
+    nt_e, xt_e = nt / deff, xt / deff
 
     support = (n_ > 0).all(0)
     if (~support).any() and support.any():
@@ -1559,18 +1734,20 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
                         f"and model-based figures use the {support.sum()} reasons answered everywhere "
                         f"({share:.1f}% of responses left out of them).")
     rows = []
-    rlo, rhi = proportion_ci(x_.sum(1), n_.sum(1), level=level)
+    rlo, rhi = proportion_ci(xt_e, nt_e, level=level)
     for g in range(k):
         p = raw[g]
         flag = _join_flags("small_n" if n_[g].sum() < min_n else "",
                            "p_is_0_or_1" if p in (0.0, 1.0) else "")
         rows.append({by: groups_l[g], "method": "raw", "metric": "csat", "estimate": 100 * p,
                      "ci_low": 100 * rlo[g], "ci_high": 100 * rhi[g],
-                     "se": 100 * np.sqrt(p * (1 - p) / n_[g].sum()), "n": int(n_[g].sum()), "flag": flag})
+                     "se": 100 * np.sqrt(p * (1 - p) / nt_e[g]), "n": int(n_[g].sum()), "n_eff": float(nt_e[g]),
+                     "flag": flag})
     gap_rows = []
     alpha = 1 - level
     ii, jj = np.triu_indices(k, 1)
-    pr = _two_proportions(x_.sum(1)[ii], n_.sum(1)[ii], x_.sum(1)[jj], n_.sum(1)[jj], level)
+    # the same function on the same effective counts as channel_gaps' pairwise CSAT comparisons
+    pr = _two_proportions(xt_e[ii], nt_e[ii], xt_e[jj], nt_e[jj], level)
     padj = adjust_pvalues(pr["p_value"], correction)
     for m, (a, b) in enumerate(zip(ii, jj)):
         gap_rows.append({"group_a": groups_l[a], "group_b": groups_l[b], "method": "raw",
@@ -1584,22 +1761,23 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
     if support.any():
         w = _reference_weights(reference_mix, n_, groups_l, reasons, support, by, messages)
         weights["weight"] = w
-        est, var, dl, du, p_cr = _standardise(n_, x_, w, level)
+        est, var, dl, du, p_cr = _standardise(n_, x_, w, level, deff)
+        ne, xe = n_ / deff[:, None], x_ / deff[:, None]
         for g in range(k):
             thin = n_[g, support].min() < 5
             flag = "small_cells" if thin else ""
             rows.append({by: groups_l[g], "method": "standardised", "metric": "csat", "estimate": 100 * est[g],
                          "ci_low": 100 * max(est[g] - np.sqrt(dl[g]), 0.0),
                          "ci_high": 100 * min(est[g] + np.sqrt(du[g]), 1.0), "se": 100 * np.sqrt(var[g]),
-                         "n": int(n_[g, support].sum()), "flag": flag})
+                         "n": int(n_[g, support].sum()), "n_eff": float(ne[g, support].sum()), "flag": flag})
         if k >= 2:
             d = est[ii] - est[jj]
             lo = d - np.sqrt(dl[ii] + du[jj])
             hi = d + np.sqrt(du[ii] + dl[jj])
             se = np.sqrt(var[ii] + var[jj])
             with np.errstate(divide="ignore", invalid="ignore"):
-                pbar = (x_[ii] + x_[jj]) / (n_[ii] + n_[jj])
-                v0 = (w**2 * np.where(support, pbar * (1 - pbar) * (1 / n_[ii] + 1 / n_[jj]), 0.0)).sum(1)
+                pbar = (xe[ii] + xe[jj]) / (ne[ii] + ne[jj])
+                v0 = (w**2 * np.where(support, pbar * (1 - pbar) * (1 / ne[ii] + 1 / ne[jj]), 0.0)).sum(1)
                 z = np.where(v0 > 0, d / np.sqrt(v0), 0.0)
             pv = np.where(v0 > 0, 2 * stats.norm.sf(np.abs(z)), 1.0)
             padj = adjust_pvalues(pv, correction)
@@ -1612,7 +1790,7 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
                 _warn(messages, "The model-based adjustment needs response rows; a score table was passed, so it is "
                                 "skipped.")
             elif k >= 2:  # a model comparing groups needs at least two of them
-                fitted = _fit_margins(responses, sc, by, reason, controls, cluster, groups_l,
+                fitted = _fit_margins(responses, table, sc, by, reason, controls, cluster, groups_l,
                                       [r for r, s in zip(reasons, support) if s], reference_mix, w[support],
                                       level, correction, messages)
                 if fitted is not None:
@@ -1624,13 +1802,13 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
                         "CSAT and the decomposition are shown.")
 
     estimates = pd.DataFrame(rows, columns=[by, "method", "metric", "estimate", "ci_low", "ci_high", "se", "n",
-                                            "flag"])
+                                            "n_eff", "flag"])
     gaps = pd.DataFrame(gap_rows, columns=["group_a", "group_b", "method", "estimate", "ci_low", "ci_high", "se",
                                            "p_value", "p_adj", "flag"])
     gaps.insert(gaps.columns.get_loc("flag"), "significant", gaps["p_adj"] < alpha)
-    cells = (groups_l, reasons, n_, x_)
+    cells = (groups_l, reasons, n_, x_, deff)
     res = MixResult(by, reason, reference_mix, estimates, gaps, weights, None, fit, model_cols, level, correction,
-                    messages, table, sc, cells, seed, int(n_boot))
+                    messages, table, sc, cells, seed, int(n_boot), cluster, deff_frame)
     big = [g for g in range(k) if n_[g].sum() >= min_n]
     if len(big) >= 2:
         res.decomposition = res.decompose(groups_l[big[0]], groups_l[big[-1]])
@@ -1638,34 +1816,50 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
     return res
 
 
-def _fit_margins(responses, sc, by, reason, controls, cluster, groups_l, support_reasons, reference_mix, w_sup,
-                 level, correction, messages):
-    """Logistic regression with reason (and controls) and predictive margins per group."""
+#: Stands for a missing control value in the model's score table (coded 'unknown' in the design).
+_MISSING_CONTROL = "\x00missing"
+
+
+def _fit_margins(responses, table, sc, by, reason, controls, cluster, groups_l, support_reasons, reference_mix,
+                 w_sup, level, correction, messages):
+    """Logistic regression with reason (and controls) and predictive margins per group.
+
+    Fitted on counts: one row per distinct (group, reason, controls, cluster, satisfied) cell with
+    its number of responses as frequency weight (see :func:`mix_adjusted_gaps`).
+    """
     # the GLM's own modules: statsmodels.api would import all of statsmodels (a third of a second)
     from statsmodels.genmod.families import Binomial
     from statsmodels.genmod.generalized_linear_model import GLM
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
     check_columns(responses.columns, [by, reason, "score"] + controls, where="the responses")
-    data = responses
-    if "scale" in data.columns:
-        names = {}
-        for s in pd.unique(data["scale"].dropna().astype(str)):
-            try:
-                names[s] = get_scale(s).name == sc.name
-            except ParameterError:
-                names[s] = False
-        data = data[data["scale"].astype(str).map(names).fillna(False).astype(bool)]
-    score = pd.to_numeric(data["score"], errors="coerce")
-    data = data[score.notna()]
+    ctrl = list(controls)
+    mtable = table
+    if ctrl:
+        fills = {}
+        for c in ctrl:
+            col = responses[c]
+            if col.isna().any():
+                fills[c] = col.astype(object).where(col.notna(), _MISSING_CONTROL).astype(str)
+        mtable = tabulate(responses.assign(**fills) if fills else responses, [by, reason] + ctrl, scale=table.scale,
+                          cluster=cluster)
+    c = mtable.counts
+    keys = [by, reason] + ctrl + ([cluster] if cluster else [])
+    y = sc.is_satisfied(c["score"].to_numpy()).astype(float)
+    data = c[keys].assign(y=y, f=c["n"].to_numpy(dtype=float))
+    data = data.groupby(keys + ["y"], observed=True, sort=False)["f"].sum().reset_index()
     data = data[data[by].isin(groups_l) & data[reason].isin(support_reasons)]
+    data = data[data["f"] > 0].reset_index(drop=True)
     if data.empty:
         return None
-    y = sc.is_satisfied(pd.to_numeric(data["score"]).to_numpy()).astype(float)
-    ctrl = [c for c in controls]
-    for c in ctrl:
-        if data[c].isna().any():
-            _warn(messages, f"Control {c!r} is missing in {int(data[c].isna().sum())} rows; coded as 'unknown'.")
+    freq = data["f"].to_numpy(dtype=float)
+    ctrl_vals = {}
+    for c_ in ctrl:
+        vals = data[c_].astype(object)
+        missing = (vals == _MISSING_CONTROL).to_numpy()
+        if missing.any():
+            _warn(messages, f"Control {c_!r} is missing in {int(freq[missing].sum())} rows; coded as 'unknown'.")
+        ctrl_vals[c_] = vals.where(~missing, "unknown").astype(str)
 
     def design(ctrl_cols):
         ch = pd.Categorical(data[by], categories=groups_l)
@@ -1677,56 +1871,61 @@ def _fit_margins(responses, sc, by, reason, controls, cluster, groups_l, support
         parts.append(d_r)
         cols = ["const"] + [f"{by}[{_label(g)}]" for g in groups_l[1:]] + \
                [f"{reason}[{_label(r)}]" for r in support_reasons[1:]]
-        for c in ctrl_cols:
-            vals = data[c].astype(object).where(data[c].notna(), "unknown").astype(str)
-            d_c = pd.get_dummies(vals, drop_first=True, dtype=float)
+        for c_ in ctrl_cols:
+            d_c = pd.get_dummies(ctrl_vals[c_], drop_first=True, dtype=float)
             parts.append(d_c.to_numpy())
-            cols += [f"{c}[{v}]" for v in d_c.columns]
+            cols += [f"{c_}[{v}]" for v in d_c.columns]
         return np.column_stack(parts), cols
 
+    def full_rank(X) -> bool:
+        # the rank of the design is that of its distinct rows (far fewer than the cells)
+        return np.linalg.matrix_rank(np.unique(X, axis=0)) == X.shape[1]
+
     X, cols = design(ctrl)
-    if np.linalg.matrix_rank(X) < X.shape[1] and ctrl:
+    ok = full_rank(X)
+    if not ok and ctrl:
         _warn(messages, f"Controls {ctrl} are collinear with {by} or {reason} (e.g. teams nested within a "
                         f"{by}); controlling for them would absorb the {by} gap, so they are dropped.")
         X, cols = design([])
-    if np.linalg.matrix_rank(X) < X.shape[1]:
+        ok = full_rank(X)
+    if not ok:
         _warn(messages, "The model's design is rank deficient; the model-based adjustment is skipped.")
         return None
     kwargs = {}
-    if cluster and cluster in data.columns:
-        cl = data[cluster]
-        codes = pd.factorize(cl)[0]
-        miss = codes < 0
-        if miss.any():
-            codes[miss] = codes.max() + 1 + np.arange(int(miss.sum()))
-            _warn(messages, f"{int(miss.sum())} responses have no {cluster!r}; each counts as its own cluster.")
-        if len(np.unique(codes)) >= 2:
-            kwargs = {"cov_type": "cluster", "cov_kwds": {"groups": codes}}
-    if not kwargs:
-        _warn(messages, f"No usable cluster column {cluster!r}: the model's standard errors treat responses as "
-                        "independent (too narrow when agents differ).")
+    if cluster:
+        codes = pd.factorize(data[cluster])[0]
+        n_groups = len(np.unique(codes))
+        if n_groups >= 2:
+            # statsmodels' CRV1 factor G/(G-1) (N-1)/(N-K) with N the responses, not the cells
+            n_obs, k_par = freq.sum(), X.shape[1]
+            factor = n_groups / (n_groups - 1) * (n_obs - 1) / (n_obs - k_par)
+            kwargs = {"cov_type": "cluster",
+                      "cov_kwds": {"groups": codes, "use_correction": False, "scaling_factor": factor}}
+        else:
+            _warn(messages, f"Only one {cluster!r} value among the responses: the model's standard errors treat "
+                            "responses as independent (too narrow when agents differ).")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fit = GLM(y, X, family=Binomial()).fit(**kwargs)
+            fit = GLM(data["y"].to_numpy(dtype=float), X, family=Binomial(), freq_weights=freq).fit(**kwargs)
         except (np.linalg.LinAlgError, ValueError) as exc:
             _warn(messages, f"The logistic regression failed ({exc}); the model-based adjustment is skipped.")
             return None
-    if any(issubclass(c.category, PerfectSeparationWarning) for c in caught):
+    if any(issubclass(c_.category, PerfectSeparationWarning) for c_ in caught):
         _warn(messages, "Perfect separation in the logistic regression (a reason or control where every response "
                         "is satisfied, or none): its coefficients are unstable, the margins remain usable.")
     beta = np.asarray(fit.params)
     cov = np.asarray(fit.cov_params())
-    # reference population weights a_i
+    # reference population weights a_i, summed over the responses of each cell
     if isinstance(reference_mix, str) and reference_mix == "overall":
-        a = np.full(len(data), 1 / len(data))
+        a = freq / freq.sum()
     elif not isinstance(reference_mix, (dict, pd.Series)) and reference_mix in groups_l:
-        inref = (data[by] == reference_mix).to_numpy()
+        inref = freq * (data[by] == reference_mix).to_numpy()
         a = inref / inref.sum()
     else:
         wmap = dict(zip(support_reasons, w_sup))
-        counts_r = data[reason].map(data[reason].value_counts())
-        a = (data[reason].map(wmap) / counts_r).to_numpy(dtype=float)
+        counts_r = data.groupby(reason, observed=True, sort=False)["f"].sum()
+        a = freq * (data[reason].map(wmap) / data[reason].map(counts_r)).to_numpy(dtype=float)
         a = a / a.sum()
     k = len(groups_l)
     margins, grads = np.empty(k), np.empty((k, X.shape[1]))
@@ -1740,9 +1939,10 @@ def _fit_margins(responses, sc, by, reason, controls, cluster, groups_l, support
         grads[g] = (a * p * (1 - p)) @ Xg
     se = np.sqrt(np.einsum("gi,ij,gj->g", grads, cov, grads))
     zc = z_value(level)
+    n_by = data.groupby(by, observed=True, sort=False)["f"].sum()
     rows = [{by: groups_l[g], "method": "model", "metric": "csat", "estimate": 100 * margins[g],
              "ci_low": 100 * max(margins[g] - zc * se[g], 0.0), "ci_high": 100 * min(margins[g] + zc * se[g], 1.0),
-             "se": 100 * se[g], "n": int((data[by] == groups_l[g]).sum()), "flag": ""} for g in range(k)]
+             "se": 100 * se[g], "n": int(n_by.get(groups_l[g], 0)), "n_eff": np.nan, "flag": ""} for g in range(k)]
     ii, jj = np.triu_indices(k, 1)
     d = margins[ii] - margins[jj]
     gd = grads[ii] - grads[jj]
@@ -1758,11 +1958,16 @@ def _fit_margins(responses, sc, by, reason, controls, cluster, groups_l, support
 
 
 def decompose_gap(responses, a, b, *, by: str = "channel", reason: str = "contact_reason", scale=None,
-                  satisfied=None, level: float = 0.95, n_boot: int = 1000, seed=None) -> GapDecomposition:
+                  satisfied=None, level: float = 0.95, n_boot: int = 1000, seed=None,
+                  cluster: str | None = None) -> GapDecomposition:
     r"""Split the raw CSAT gap between groups ``a`` and ``b`` into a mix part and a performance part.
 
     See :class:`GapDecomposition` for the formulas (Kitagawa 1955; Das Gupta 1993). The parts
     add up to the raw gap to machine precision, per reason and in total.
+
+    With a ``cluster`` key, the raw gap's interval and the bootstrap use each group's counts
+    divided by its design effect (the first-order Rao & Scott correction with the group's design
+    effect, as in :func:`mix_adjusted_gaps`); the point values are unchanged.
 
     Examples
     --------
@@ -1781,14 +1986,15 @@ def decompose_gap(responses, a, b, *, by: str = "channel", reason: str = "contac
     reason = _check_by("reason", reason)
     level = _check_level(level)
     check_range("n_boot", n_boot, 100, None)
-    table, sc = _load_table(responses, [by, reason], _SPECS["csat"], scale, satisfied)
+    table, sc = _load_table(responses, [by, reason], _SPECS["csat"], scale, satisfied, cluster=cluster)
     groups = _all_groups(responses, table, by, None)
     for g in (a, b):
         if g not in groups:
             raise ParameterError(f"{by} {g!r} is not in the data; values present: {groups}.")
     reasons = _sort_labels(table.counts[reason].unique())
     n_, x_ = _cell_counts(table, sc, by, reason, [a, b], reasons)
-    res = _decompose(a, b, n_[0], x_[0], n_[1], x_[1], reasons, by, reason, level, n_boot, seed)
+    deff, _ = _design_effects(table, by, sc, [a, b])
+    res = _decompose(a, b, n_[0], x_[0], n_[1], x_[1], reasons, by, reason, level, n_boot, seed, deff[0], deff[1])
     return res
 
 
@@ -1819,12 +2025,16 @@ def _mix_findings(res: MixResult) -> list[str]:
                 f"{_fmt_p(r['p_adj_std'])})."
             )
         n_sig_raw, n_sig_std = int(raw["significant"].sum()), int(std["significant"].sum())
-        out.append(f"{n_sig_raw} of {len(raw)} raw gaps are significant; {n_sig_std} are after standardising the "
-                   "contact-reason mix.")
+        clu = f" (tests allow for responses clustered by {res.cluster})" if res.cluster else ""
+        out.append(f"{n_sig_raw} of {len(raw)} raw gaps {'is' if n_sig_raw == 1 else 'are'} significant; {n_sig_std} "
+                   f"{'is' if n_sig_std == 1 else 'are'} after standardising the contact-reason mix{clu}.")
     mod = g[g["method"] == "model"]
     if not mod.empty:
+        clustered = res.model is not None and getattr(res.model, "cov_type", "") == "cluster"
+        how = f"standard errors clustered by {res.cluster}" if clustered else \
+            "standard errors treating responses as independent"
         out.append(f"The logistic regression with contact reason as control finds {int(mod['significant'].sum())} of "
-                   f"{len(mod)} gaps significant (standard errors clustered by agent where available).")
+                   f"{len(mod)} gaps significant ({how}).")
     if res.decomposition is not None:
         out += res.decomposition.findings()
     return out
@@ -1843,7 +2053,8 @@ class ReasonChannelResult:
     ----------
     cells : DataFrame
         One row per reason and group (the full grid): the two keys, ``estimate``, ``ci_low``,
-        ``ci_high`` (Wilson), ``n``, ``satisfied``, ``rank`` within the reason (<NA> for
+        ``ci_high`` (Wilson), ``n``, ``n_eff`` (n divided by the group's design effect when a
+        cluster key is used, else n), ``satisfied``, ``rank`` within the reason (<NA> for
         insufficient cells), ``sufficient`` (n >= ``min_n``), ``flag`` (``insufficient_n``,
         ``no_responses``, ``p_is_0_or_1``).
     comparisons : DataFrame
@@ -1860,6 +2071,10 @@ class ReasonChannelResult:
         For every reason and pair of sufficient cells with a higher CSAT in ``to_group``: ``share``
         moved, ``moved_n``, ``rate_from``, ``rate_to``, ``estimate`` (change in overall CSAT,
         points), ``ci_low``, ``ci_high``, ``significant``, ``flag``; largest gain first.
+    cluster : str or None
+        The cluster key the intervals and tests allow for (None: responses independent).
+    design_effects : DataFrame or None
+        With a cluster key, per group: ``n``, ``n_eff``, ``deff``, ``n_clusters``.
     """
 
     by: str
@@ -1874,6 +2089,14 @@ class ReasonChannelResult:
     total_n: int
     messages: list = field(default_factory=list)
     table: ScoreTable | None = field(default=None, repr=False)
+    cluster: str | None = None
+    design_effects: pd.DataFrame | None = None
+
+    def _deff(self, group) -> float:
+        if self.design_effects is None:
+            return 1.0
+        d = self.design_effects.set_index(self.by)["deff"]
+        return float(d.get(group, 1.0))
 
     def wide(self, value: str = "estimate") -> pd.DataFrame:
         """Reasons as rows, groups as columns; insufficient cells read "n<min_n (n)" instead of a number."""
@@ -1895,8 +2118,9 @@ class ReasonChannelResult:
         .. math:: \Delta = \frac{s\, n_{A,R}}{N}\,(\hat p_{B,R} - \hat p_{A,R})
 
         with N all responses of the table; the interval scales Newcombe's interval for
-        :math:`p_{B,R} - p_{A,R}` by :math:`s\,n_{A,R}/N`. It assumes the moved customers would fare
-        as group B's current customers with that reason do, and that volumes stay otherwise equal.
+        :math:`p_{B,R} - p_{A,R}` by :math:`s\,n_{A,R}/N` (computed on effective counts when the
+        matrix allows for a cluster key). It assumes the moved customers would fare as group B's
+        current customers with that reason do, and that volumes stay otherwise equal.
         """
         check_range("share", share, 0, 1)
         c = self.cells.set_index([self.reason, self.by])
@@ -1918,7 +2142,8 @@ class ReasonChannelResult:
                            np.array([fa["satisfied"]], float), np.array([fa["n"]], float),
                            np.array([tb["satisfied"]], float), np.array([tb["n"]], float), share, self.total_n,
                            self.level, [_join_flags("" if fa["sufficient"] else "insufficient_n",
-                                                    "" if tb["sufficient"] else "insufficient_n")])
+                                                    "" if tb["sufficient"] else "insufficient_n")],
+                           self._deff(from_group), self._deff(to_group))
 
     def findings(self) -> list[str]:
         out = []
@@ -1949,20 +2174,32 @@ class ReasonChannelResult:
         lines += ["", self.wide("label").to_string(), "", _text_table(self.best), "", _text_table(self.shifts.head(10))]
         return "\n".join(lines)
 
+    def _html_title(self) -> str:
+        return f"CSAT by {self.reason} and {self.by}"
+
+    def _html_tables(self) -> list:
+        secs = [("Matrix", self.wide("label").reset_index()), ("Best per reason", self.best),
+                ("Channel-shift opportunities", self.shifts.head(10))]
+        if self.design_effects is not None:
+            secs.append((f"Design effects (cluster: {self.cluster})", self.design_effects))
+        return secs
+
     def _repr_html_(self) -> str:
-        return _html(f"CSAT by {self.reason} and {self.by}", self.findings(),
-                     [("Matrix", self.wide("label").reset_index()), ("Best per reason", self.best),
-                      ("Channel-shift opportunities", self.shifts.head(10))])
+        return _html(self._html_title(), self.findings(), self._html_tables())
 
 
-def _shift_rows(reason, by, reasons, froms, tos, xa, na, xb, nb, share, total_n, level, flags) -> pd.DataFrame:
-    pair = _two_proportions(xb, nb, xa, na, level)  # to - from
+def _shift_rows(reason, by, reasons, froms, tos, xa, na, xb, nb, share, total_n, level, flags, deff_a=1.0,
+                deff_b=1.0) -> pd.DataFrame:
+    """Shift opportunities; the interval from the counts divided by each group's design effect."""
+    pair = _two_proportions(xb / deff_b, nb / deff_b, xa / deff_a, na / deff_a, level)  # to - from
     scale_ = share * na / total_n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = xb / nb - xa / na  # the estimate from the real counts
     out = pd.DataFrame({
         reason: np.asarray(reasons, dtype=object), "from_group": np.asarray(froms, dtype=object),
         "to_group": np.asarray(tos, dtype=object), "share": float(share), "moved_n": share * na,
         "rate_from": 100 * xa / na, "rate_to": 100 * xb / nb,
-        "estimate": 100 * scale_ * pair["estimate"], "ci_low": 100 * scale_ * pair["ci_low"],
+        "estimate": 100 * scale_ * diff, "ci_low": 100 * scale_ * pair["ci_low"],
         "ci_high": 100 * scale_ * pair["ci_high"],
     })
     out["significant"] = (out["ci_low"] > 0) | (out["ci_high"] < 0)
@@ -1972,7 +2209,7 @@ def _shift_rows(reason, by, reasons, froms, tos, xa, na, xb, nb, share, total_n,
 
 def reason_channel_matrix(responses, *, by: str = "channel", reason: str = "contact_reason", scale=None,
                           satisfied=None, min_n: int = MIN_N, level: float = 0.95, correction: str = "holm",
-                          shift_share: float = 0.25, groups=None) -> ReasonChannelResult:
+                          shift_share: float = 0.25, groups=None, cluster: str | None = None) -> ReasonChannelResult:
     r"""CSAT per contact reason x channel; the best channel per reason; channel-shift opportunities.
 
     Parameters
@@ -1986,6 +2223,9 @@ def reason_channel_matrix(responses, *, by: str = "channel", reason: str = "cont
         Correction over all top-vs-other comparisons of the table.
     shift_share : float
         Share of a reason's responses moved in the opportunities table.
+    cluster : str, optional
+        A cluster key (e.g. ``"agent_id"``): intervals and tests then allow for responses of one
+        agent being correlated (see Notes).
 
     Returns
     -------
@@ -1998,6 +2238,14 @@ def reason_channel_matrix(responses, *, by: str = "channel", reason: str = "cont
     intersection-union rule: all its comparisons must be significant). The family corrected is
     every top-vs-other comparison in the table, so declaring bests across many reasons does not
     inflate false claims.
+
+    With a ``cluster`` key, every interval and test (the cells' Wilson intervals, the pooled
+    z-tests and Newcombe intervals of the comparisons, the shift intervals) uses the first-order
+    Rao & Scott (1981) correction with each group's design effect :math:`d_g`: the group's design
+    effect for its CSAT over all its responses, as :func:`channel_gaps` and
+    :func:`csatkit.metrics.csat` compute it, divides the counts :math:`n_{rg}` and satisfied counts
+    :math:`x_{rg}` of each of its cells. Estimates, ranks, sufficiency and the displayed ``n`` use
+    the real counts; ``n_eff`` shows the effective ones.
     """
     by = _check_by("by", by)
     reason = _check_by("reason", reason)
@@ -2007,18 +2255,26 @@ def reason_channel_matrix(responses, *, by: str = "channel", reason: str = "cont
     check_range("min_n", min_n, 0, None)
     check_range("shift_share", shift_share, 0, 1)
     check_choice("correction", correction, list(CORRECTIONS))
-    messages: list = []
-    table, sc = _load_table(responses, [by, reason], _SPECS["csat"], scale, satisfied)
+    table, sc = _load_table(responses, [by, reason], _SPECS["csat"], scale, satisfied, cluster=cluster)
+    return _reason_channel(responses, table, sc, by=by, reason=reason, min_n=min_n, level=level,
+                           correction=correction, shift_share=shift_share, groups=groups, messages=[])
+
+
+def _reason_channel(responses, table: ScoreTable, sc, *, by, reason, min_n, level, correction, shift_share, groups,
+                    messages, deff_base=None) -> ReasonChannelResult:
+    """The body of :func:`reason_channel_matrix`, from a score table by ``[by, reason]`` (+ a cluster key)."""
     grp = _all_groups(responses, table, by, groups)
     reasons = _sort_labels(table.counts[reason].unique())
     if not reasons:
         raise InputError(f"The responses hold no answered {sc.name!r} scores; nothing to tabulate.")
     n_, x_ = _cell_counts(table, sc, by, reason, grp, reasons)
+    deff, deff_frame = _design_effects(table, by, sc, grp, deff_base)
     total = float(n_.sum())
     alpha = 1 - level
     R, G = len(reasons), len(grp)
     nn, xx = n_.T, x_.T  # reasons x groups
-    lo, hi = proportion_ci(xx.ravel(), nn.ravel(), level=level)
+    ne, xe = nn / deff[None, :], xx / deff[None, :]  # effective counts (= nn, xx unclustered)
+    lo, hi = proportion_ci(xe.ravel(), ne.ravel(), level=level)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(nn > 0, xx / nn, np.nan)
     suff = nn >= max(min_n, 1)
@@ -2040,7 +2296,7 @@ def reason_channel_matrix(responses, *, by: str = "channel", reason: str = "cont
     cells = pd.DataFrame({
         reason: np.repeat(np.asarray(reasons, dtype=object), G), by: np.tile(np.asarray(grp, dtype=object), R),
         "estimate": 100 * p.ravel(), "ci_low": 100 * lo, "ci_high": 100 * hi, "n": nn.ravel().astype(np.int64),
-        "satisfied": xx.ravel().astype(np.int64),
+        "n_eff": ne.ravel(), "satisfied": xx.ravel().astype(np.int64),
         "rank": pd.array(np.where(ranks.ravel() > 0, ranks.ravel(), 0), dtype="Int64"),
         "sufficient": suff.ravel(), "flag": flags,
     })
@@ -2057,21 +2313,23 @@ def reason_channel_matrix(responses, *, by: str = "channel", reason: str = "cont
                 comp.append((r, top, g))
     if comp:
         rr, aa, bb = (np.array(v) for v in zip(*comp))
-        pr = _two_proportions(xx[rr, aa], nn[rr, aa], xx[rr, bb], nn[rr, bb], level)
+        pr = _two_proportions(xe[rr, aa], ne[rr, aa], xe[rr, bb], ne[rr, bb], level)
         padj = adjust_pvalues(pr["p_value"], correction)
         comparisons = pd.DataFrame({
             reason: np.asarray(reasons, dtype=object)[rr], "group_a": np.asarray(grp, dtype=object)[aa],
-            "group_b": np.asarray(grp, dtype=object)[bb], "estimate": 100 * pr["estimate"],
+            "group_b": np.asarray(grp, dtype=object)[bb], "estimate": 100 * (p[rr, aa] - p[rr, bb]),
             "ci_low": 100 * pr["ci_low"], "ci_high": 100 * pr["ci_high"], "p_value": pr["p_value"], "p_adj": padj,
         })
         comparisons["significant"] = comparisons["p_adj"] < alpha
     else:
+        rr = aa = bb = np.zeros(0, dtype=int)
         comparisons = pd.DataFrame({c: pd.Series(dtype=object) for c in
                                     [reason, "group_a", "group_b"]}).assign(
             estimate=pd.Series(dtype=float), ci_low=pd.Series(dtype=float), ci_high=pd.Series(dtype=float),
             p_value=pd.Series(dtype=float), p_adj=pd.Series(dtype=float), significant=pd.Series(dtype=bool))
 
     best_rows = []
+    comp_r = np.asarray(rr)
     for r, rname in enumerate(reasons):
         idx = np.flatnonzero(suff[r])
         present = np.flatnonzero(nn[r] > 0)
@@ -2084,7 +2342,7 @@ def reason_channel_matrix(responses, *, by: str = "channel", reason: str = "cont
             row.update(top_group=grp[idx[0]], estimate=100 * p[r, idx[0]], status="single_group",
                        flag="only_one_group" if len(present) == 1 else "insufficient_n")
         else:
-            sub = comparisons[comparisons[reason] == rname]
+            sub = comparisons.iloc[np.flatnonzero(comp_r == r)]
             first = sub.iloc[0]
             row.update(top_group=first["group_a"], runner_up=first["group_b"],
                        estimate=100 * p[r, grp.index(first["group_a"])], margin=first["estimate"],
@@ -2115,13 +2373,13 @@ def reason_channel_matrix(responses, *, by: str = "channel", reason: str = "cont
         rr, aa, bb = (np.array(v) for v in zip(*srows))
         shifts = _shift_rows(reason, by, np.asarray(reasons, dtype=object)[rr], np.asarray(grp, dtype=object)[aa],
                              np.asarray(grp, dtype=object)[bb], xx[rr, aa], nn[rr, aa], xx[rr, bb], nn[rr, bb],
-                             shift_share, total, level, [""] * len(rr))
+                             shift_share, total, level, [""] * len(rr), deff[aa], deff[bb])
         shifts = shifts.sort_values("estimate", ascending=False, kind="stable").reset_index(drop=True)
     else:
         shifts = _shift_rows(reason, by, [], [], [], np.zeros(0), np.ones(0), np.zeros(0), np.ones(0), shift_share,
                              max(total, 1.0), level, [])
     return ReasonChannelResult(by, reason, float(min_n), level, correction, cells, comparisons, best, shifts,
-                               int(total), messages, table)
+                               int(total), messages, table, table.cluster, deff_frame)
 
 
 def channel_shift(matrix: ReasonChannelResult, reason, from_group, to_group, share: float = 0.25) -> pd.DataFrame:
@@ -2191,9 +2449,14 @@ class GapChange:
         lines += ["", _text_table(self.pairs), "", _text_table(self.groups)]
         return "\n".join(lines)
 
+    def _html_title(self) -> str:
+        return f"Gaps {self.compare_to} -> {self.period}"
+
+    def _html_tables(self) -> list:
+        return [("Pairs", self.pairs), ("Groups", self.groups)]
+
     def _repr_html_(self) -> str:
-        return _html(f"Gaps {self.compare_to} -> {self.period}", self.findings(),
-                     [("Pairs", self.pairs), ("Groups", self.groups)])
+        return _html(self._html_title(), self.findings(), self._html_tables())
 
 
 def compare_gaps(current: GapResult, previous: GapResult, *, period=None, compare_to=None,
@@ -2226,68 +2489,76 @@ def compare_gaps(current: GapResult, previous: GapResult, *, period=None, compar
     alpha = 1 - level
     messages: list = []
     prev = previous.pairwise
-    rows = []
-    for _, r in current.pairwise.iterrows():
-        a, b = r["group_a"], r["group_b"]
-        sel = prev[(prev["group_a"] == a) & (prev["group_b"] == b)]
-        sgn = 1.0
-        if sel.empty:
-            sel = prev[(prev["group_a"] == b) & (prev["group_b"] == a)]
-            sgn = -1.0
-        if sel.empty:
-            continue
-        q = sel.iloc[0]
-        g_now, g_then = float(r["estimate"]), sgn * float(q["estimate"])
-        se = float(np.sqrt(r["se"] ** 2 + q["se"] ** 2))
-        d = g_now - g_then
-        z = d / se if se > 0 else 0.0
-        rows.append({"group_a": a, "group_b": b, "gap_current": g_now, "gap_previous": g_then, "estimate": d,
-                     "ci_low": d - zc * se, "ci_high": d + zc * se, "se": se,
-                     "p_value": float(2 * stats.norm.sf(abs(z))) if se > 0 else 1.0,
-                     "flag": _join_flags(r["flag"], q["flag"])})
+    cur = current.pairwise
+    # each previous pair by its orientation: the same one first, else the reverse (sign -1)
+    lookup: dict = {}
+    for m, (a, b) in enumerate(zip(prev["group_a"], prev["group_b"])):
+        lookup.setdefault((a, b), (m, 1.0))
+    for m, (a, b) in enumerate(zip(prev["group_a"], prev["group_b"])):
+        lookup.setdefault((b, a), (m, -1.0))
+    hits = [(m, lookup.get((a, b))) for m, (a, b) in enumerate(zip(cur["group_a"], cur["group_b"]))]
+    hits = [(m, h[0], h[1]) for m, h in hits if h is not None]
     cols = ["group_a", "group_b", "gap_current", "gap_previous", "estimate", "ci_low", "ci_high", "se", "p_value",
             "p_adj", "significant", "status", "flag"]
-    pairs = pd.DataFrame(rows, columns=[c for c in cols if c not in ("p_adj", "significant", "status")])
+    first = [c for c in cols if c not in ("p_adj", "significant", "status")]
+    if hits:
+        ci = np.array([h[0] for h in hits])
+        pi = np.array([h[1] for h in hits])
+        sgn = np.array([h[2] for h in hits])
+        g_now = cur["estimate"].to_numpy(dtype=float)[ci]
+        g_then = sgn * prev["estimate"].to_numpy(dtype=float)[pi]
+        se = np.sqrt(cur["se"].to_numpy(dtype=float)[ci] ** 2 + prev["se"].to_numpy(dtype=float)[pi] ** 2)
+        d = g_now - g_then
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, d / se, 0.0)
+        flags_c, flags_p = cur["flag"].to_numpy()[ci], prev["flag"].to_numpy()[pi]
+        pairs = pd.DataFrame({
+            "group_a": cur["group_a"].to_numpy()[ci], "group_b": cur["group_b"].to_numpy()[ci], "gap_current": g_now,
+            "gap_previous": g_then, "estimate": d, "ci_low": d - zc * se, "ci_high": d + zc * se, "se": se,
+            "p_value": np.where(se > 0, 2 * stats.norm.sf(np.abs(z)), 1.0),
+            "flag": [_join_flags(x, y) for x, y in zip(flags_c, flags_p)],
+        }, columns=first)
+    else:
+        pairs = pd.DataFrame([], columns=first)
     pairs.insert(9, "p_adj", adjust_pvalues(pairs["p_value"].to_numpy(dtype=float), correction)
                  if len(pairs) else pd.Series(dtype=float))
     pairs.insert(10, "significant", pairs["p_adj"] < alpha)
-    status = []
-    for _, r in pairs.iterrows():
-        if not r["significant"]:
-            status.append("no_significant_change")
-        elif np.sign(r["gap_current"]) * np.sign(r["gap_previous"]) < 0:
-            status.append("reversed")
-        elif abs(r["gap_current"]) > abs(r["gap_previous"]):
-            status.append("widened")
-        else:
-            status.append("narrowed")
-    pairs.insert(11, "status", pd.Series(status, dtype=object))
+    gc, gp = pairs["gap_current"].to_numpy(dtype=float), pairs["gap_previous"].to_numpy(dtype=float)
+    status = np.where(~pairs["significant"].to_numpy(dtype=bool), "no_significant_change",
+                      np.where(np.sign(gc) * np.sign(gp) < 0, "reversed",
+                               np.where(np.abs(gc) > np.abs(gp), "widened", "narrowed")))
+    pairs.insert(11, "status", pd.Series(list(status), dtype=object))
     if current.pairwise.empty or previous.pairwise.empty:
         _warn(messages, "One of the periods has fewer than two groups with responses: no gap change can be tested.")
 
     by = current.by
-    ce = current.estimates.set_index(by)
-    pe = previous.estimates.set_index(by)
-    common = [g for g in ce.index if g in pe.index and ce.loc[g, "n"] > 0 and pe.loc[g, "n"] > 0]
-    grows = []
+    ce = current.estimates
+    pe = previous.estimates
+    prow = {g: i for i, g in enumerate(pe[by])}
+    pn, cn = pe["n"].to_numpy(), ce["n"].to_numpy()
+    common = [(i, prow[g]) for i, g in enumerate(ce[by]) if g in prow and cn[i] > 0 and pn[prow[g]] > 0]
+    ic = np.array([c for c, _ in common], dtype=int)
+    ip = np.array([q for _, q in common], dtype=int)
+    est_c, est_p = ce["estimate"].to_numpy(dtype=float)[ic], pe["estimate"].to_numpy(dtype=float)[ip]
     prop = _SPECS[current.metric].kind == "proportion"
-    for g in common:
-        c, p = ce.loc[g], pe.loc[g]
-        if prop:
-            nc, npv = float(c["n_eff"]), float(p["n_eff"])
-            res = _two_proportions(c["estimate"] / 100 * nc, nc, p["estimate"] / 100 * npv, npv, level)
-            d, lo, hi, pv = 100 * float(res["estimate"]), 100 * float(res["ci_low"]), 100 * float(res["ci_high"]), \
-                float(res["p_value"])
-        else:
-            d = float(c["estimate"] - p["estimate"])
-            se = float(np.sqrt(c["se"] ** 2 + p["se"] ** 2))
-            lo, hi = d - zc * se, d + zc * se
-            pv = float(2 * stats.norm.sf(abs(d / se))) if se > 0 else 1.0
-        grows.append({by: g, "estimate_current": float(c["estimate"]), "estimate_previous": float(p["estimate"]),
-                      "estimate": d, "ci_low": lo, "ci_high": hi, "p_value": pv,
-                      "flag": _join_flags(c["flag"], p["flag"])})
-    groups = pd.DataFrame(grows, columns=[by, "estimate_current", "estimate_previous", "estimate", "ci_low", "ci_high",
-                                          "p_value", "flag"])
+    if prop:
+        nc, npv = ce["n_eff"].to_numpy(dtype=float)[ic], pe["n_eff"].to_numpy(dtype=float)[ip]
+        res = _two_proportions(est_c / 100 * nc, nc, est_p / 100 * npv, npv, level)
+        d, lo, hi, pv = 100 * res["estimate"], 100 * res["ci_low"], 100 * res["ci_high"], res["p_value"]
+    else:
+        d = est_c - est_p
+        se = np.sqrt(ce["se"].to_numpy(dtype=float)[ic] ** 2 + pe["se"].to_numpy(dtype=float)[ip] ** 2)
+        lo, hi = d - zc * se, d + zc * se
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pv = np.where(se > 0, 2 * stats.norm.sf(np.abs(d / se)), 1.0)
+    gcols = [by, "estimate_current", "estimate_previous", "estimate", "ci_low", "ci_high", "p_value", "flag"]
+    if common:
+        fc, fp = ce["flag"].to_numpy()[ic], pe["flag"].to_numpy()[ip]
+        groups = pd.DataFrame({by: ce[by].to_numpy()[ic], "estimate_current": est_c, "estimate_previous": est_p,
+                               "estimate": d, "ci_low": lo, "ci_high": hi, "p_value": pv,
+                               "flag": [_join_flags(x, y) for x, y in zip(fc, fp)]}, columns=gcols)
+    else:
+        groups = pd.DataFrame([], columns=gcols)
     groups.insert(7, "p_adj", adjust_pvalues(groups["p_value"].to_numpy(dtype=float), correction)
                   if len(groups) else pd.Series(dtype=float))
     groups.insert(8, "significant", groups["p_adj"] < alpha)
@@ -2333,6 +2604,17 @@ def gap_change(responses, *, period, compare_to=None, metric: str = "csat", by: 
     if not isinstance(responses, pd.DataFrame):
         raise ParameterError(f"`responses` must be a DataFrame, but {type(responses).__name__} was passed.")
     cur, p = _select_period(responses, period, column, period_column, fy_start)
+    return _gap_change(responses, cur, p, compare_to, metric, by, column, period_column, fy_start, kwargs)
+
+
+def _gap_change(responses, cur, p, compare_to, metric, by, column, period_column, fy_start, kwargs,
+                current: GapResult | None = None, current_groups: list | None = None) -> GapChange:
+    """The body of :func:`gap_change` from the current period's rows ``cur`` (period ``p``).
+
+    ``current``: the current period's :class:`GapResult`, computed by the caller with the same
+    ``kwargs`` for the group list ``current_groups``; it is used instead of computing it again
+    when gap_change would use the same groups (then the results are identical).
+    """
     if compare_to is None:
         if period_column is not None:
             raise ParameterError("Pass `compare_to` when the periods come from `period_column`.")
@@ -2348,6 +2630,12 @@ def gap_change(responses, *, period, compare_to=None, metric: str = "csat", by: 
     notes: list = []
     results = []
     for frame, lab in ((cur, p), (prev, q)):
+        if frame is cur and current is not None and current_groups is not None and \
+                _all_groups(cur, current.table, by, groups) == current_groups:
+            for m in current.messages:
+                _warn(notes, f"{lab}: {m}")
+            results.append(current)
+            continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StatisticalWarning)
             results.append(channel_gaps(frame, metric, by, groups=groups, **kwargs))
@@ -2411,6 +2699,19 @@ class GapReport:
                 parts.append(part._repr_html_())
         return "\n".join(parts)
 
+    def details_html(self) -> str:
+        """The detailed tables of every part under their headings, without the findings.
+
+        For a report that shows :attr:`findings` (and :attr:`messages`) once already: the channel
+        estimates, omnibus test, pairwise gaps, gaps to best / target / benchmark and consistency;
+        the mix adjustment's estimates, gaps, reference mix, design effects and decomposition; the
+        reason x channel matrix, best channel per reason and shift opportunities; the change over
+        time. Every label is HTML-escaped. :meth:`_repr_html_` (for notebooks) shows each part's
+        findings with its tables instead.
+        """
+        return "\n".join(_html(part._html_title(), [], part._html_tables())
+                         for part in (self.channels, self.mix, self.matrix, self.change) if part is not None)
+
 
 def gaps_section(responses, *, period=None, compare_to=None, metric: str = "csat", target: float | None = None,
                  benchmark: tuple | None = (70, 80), reference_mix="overall", by: str = "channel",
@@ -2438,8 +2739,11 @@ def gaps_section(responses, *, period=None, compare_to=None, metric: str = "csat
     reference_mix : "overall", a channel, or mapping
         For the mix adjustment.
     cluster : str, optional
-        Cluster key for the channel gaps (e.g. ``"agent_id"``): tests then allow for correlated
-        responses (see :func:`channel_gaps`). The mix model is clustered by ``agent_id`` regardless.
+        Cluster key (e.g. ``"agent_id"``) of every part: the channel gaps, the mix adjustment (raw,
+        standardised, decomposition and model), the reason x channel matrix and the change over
+        time all allow for correlated responses with the first-order Rao & Scott correction using
+        each channel's design effect (see :func:`channel_gaps`, :func:`mix_adjusted_gaps`), so the
+        parts agree with one another. ``None``: every part treats responses as independent.
     seed : int
         Seed of the bootstrap intervals, so that a re-rendered report shows the same figures.
 
@@ -2453,8 +2757,8 @@ def gaps_section(responses, *, period=None, compare_to=None, metric: str = "csat
     needed = [by, "score"] + ([cluster] if cluster else [])
     if period is not None:
         needed.append(period_column or column)
-    responses = _only_columns(responses, needed, [reason, "scale", "agent_id"])
-    data, p_label = responses, None
+    responses = _only_columns(responses, needed, [reason, "scale"])
+    data, p, p_label = responses, None, None
     if period is not None:
         data, p = _select_period(responses, period, column, period_column, fy_start)
         p_label = str(p)
@@ -2468,28 +2772,40 @@ def gaps_section(responses, *, period=None, compare_to=None, metric: str = "csat
     if by in responses.columns:
         groups = _sort_labels(responses[by].dropna().unique())
     collected: list = []
+    gap_kwargs = dict(target=target, benchmark=benchmark, correction=correction, level=level, min_n=min_n,
+                      scale=scale, cluster=cluster, n_boot=max(n_boot, 100), seed=seed)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StatisticalWarning)
-        channels = channel_gaps(data, spec.name, by, target=target, benchmark=benchmark, correction=correction,
-                                level=level, min_n=min_n, groups=groups, scale=scale, cluster=cluster,
-                                n_boot=max(n_boot, 100), seed=seed)
-        mix = matrix = change = None
         has_csat = _has_kind(data, "csat", scale if spec.scale_kind == "csat" else None)
-        if reason in data.columns and has_csat:
-            csat_scale = scale if spec.scale_kind == "csat" else None
-            mix = mix_adjusted_gaps(data, by=by, reason=reason, reference_mix=reference_mix, scale=csat_scale,
-                                    level=level, correction=correction, min_n=min_n, n_boot=max(n_boot, 100),
-                                    seed=seed)
-            matrix = reason_channel_matrix(data, by=by, reason=reason, scale=csat_scale, min_n=min_n, level=level,
-                                           correction=correction)
+        with_reasons = reason in data.columns and has_csat
+        csat_scale = scale if spec.scale_kind == "csat" else None
+        shared = None
+        if with_reasons:
+            # the period's CSAT counts by channel x reason (x cluster), tabulated once for every part
+            _check_mix_args(by, reason, correction, level, min_n, max(n_boot, 100))
+            shared = tabulate(data, [by, reason], scale=select_scale(data, csat_scale, kind="csat"), cluster=cluster)
+        if shared is not None and spec.scale_kind == "csat":
+            # the same table channel_gaps would count from the rows, with the same groups
+            channel_groups = _all_groups(data, shared, by, groups)
+            channels = channel_gaps(shared.collapse([by]), spec.name, by, groups=channel_groups, **gap_kwargs)
+        else:
+            channels = channel_gaps(data, spec.name, by, groups=groups, **gap_kwargs)
+            channel_groups = _all_groups(data, channels.table, by, groups)
+        mix = matrix = change = None
+        if with_reasons:
+            deff_base = _group_deffs(shared, by, shared.scale)  # once for the mix and the matrix
+            mix = _mix(data, shared, shared.scale, by=by, reason=reason, reference_mix=reference_mix, controls=[],
+                       cluster=cluster, model=True, level=level, correction=correction, min_n=min_n, groups=None,
+                       n_boot=max(n_boot, 100), seed=seed, messages=[], deff_base=deff_base)
+            matrix = _reason_channel(data, shared, shared.scale, by=by, reason=reason, min_n=min_n, level=level,
+                                     correction=correction, shift_share=0.25, groups=None, messages=[],
+                                     deff_base=deff_base)
         elif reason not in data.columns:
             collected.append(f"No {reason!r} column: the mix adjustment and the reason x {by} matrix are skipped.")
         if period is not None:
             try:
-                change = gap_change(responses, period=period, compare_to=compare_to, metric=spec.name, by=by,
-                                    column=column, period_column=period_column, fy_start=fy_start, target=target,
-                                    benchmark=benchmark, correction=correction, level=level, min_n=min_n,
-                                    scale=scale, cluster=cluster, n_boot=max(n_boot, 100), seed=seed)
+                change = _gap_change(responses, data, p, compare_to, spec.name, by, column, period_column, fy_start,
+                                     dict(gap_kwargs), current=channels, current_groups=channel_groups)
             except InputError as exc:
                 collected.append(f"Gap change not computed: {exc}")
     for w in caught:

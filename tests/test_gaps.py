@@ -7,6 +7,7 @@ known truth. The data are simulated here (not with csatkit.synth) so that the tr
 
 from __future__ import annotations
 
+import html
 import warnings
 
 import matplotlib
@@ -27,6 +28,7 @@ from statsmodels.stats.proportion import (  # noqa: E402
     proportion_effectsize,
     proportions_ztest,
 )
+from statsmodels.stats.proportion import test_proportions_2indep as score_test_2indep  # noqa: E402
 
 from csatkit import gaps  # noqa: E402
 from csatkit.counts import tabulate  # noqa: E402
@@ -386,7 +388,7 @@ def hand_example():
 
 def test_standardised_rates_equal_hand_worked_example():
     df = hand_example()
-    res = gaps.mix_adjusted_gaps(df, model=False, seed=0)
+    res = gaps.mix_adjusted_gaps(df, model=False, cluster=None, seed=0)
     e = res.estimates.set_index(["method", "channel"])["estimate"]
     # overall mix: r1 100/200 = 0.5, r2 0.5 -> A = .5*75 + .5*50 = 62.5; B = .5*90 + .5*60 = 75
     assert e[("raw", "A")] == pytest.approx(70.0)
@@ -394,12 +396,12 @@ def test_standardised_rates_equal_hand_worked_example():
     assert e[("standardised", "A")] == pytest.approx(62.5, abs=1e-12)
     assert e[("standardised", "B")] == pytest.approx(75.0, abs=1e-12)
     # A's mix (0.8, 0.2): A = 70 (its own raw rate), B = .8*90 + .2*60 = 84
-    res_a = gaps.mix_adjusted_gaps(df, model=False, reference_mix="A", seed=0)
+    res_a = gaps.mix_adjusted_gaps(df, model=False, reference_mix="A", cluster=None, seed=0)
     e = res_a.estimates.set_index(["method", "channel"])["estimate"]
     assert e[("standardised", "A")] == pytest.approx(70.0, abs=1e-12)
     assert e[("standardised", "B")] == pytest.approx(84.0, abs=1e-12)
     # explicit weights
-    res_w = gaps.mix_adjusted_gaps(df, model=False, reference_mix={"r1": 1, "r2": 3}, seed=0)
+    res_w = gaps.mix_adjusted_gaps(df, model=False, reference_mix={"r1": 1, "r2": 3}, cluster=None, seed=0)
     e = res_w.estimates.set_index(["method", "channel"])["estimate"]
     assert e[("standardised", "A")] == pytest.approx(0.25 * 75 + 0.75 * 50, abs=1e-12)
     # the standardised variance is sum w^2 p(1-p)/n: A overall = .25*(.75*.25/80) + .25*(.5*.5/20)
@@ -763,6 +765,297 @@ def test_clustered_responses_widen_the_tests():
     clustered = gaps.channel_gaps(df, cluster="agent_id", seed=0)
     assert clustered.pairwise.iloc[0]["p_value"] > plain.pairwise.iloc[0]["p_value"]
     assert clustered.pairwise.iloc[0]["mdd"] > plain.pairwise.iloc[0]["mdd"]
+
+
+# ---------------------------------------------------------------------------------------------
+# clustered responses: one correction for every part of the gap analysis
+# ---------------------------------------------------------------------------------------------
+
+
+def hand_deff(rows):
+    """Design effect of one group's CSAT share from its rows, by the definition (Kish 1965, ch. 6).
+
+    Ratio-estimator variance with agents as primary units, :math:`\\frac{C}{C-1}\\sum_c (T_c - \\hat p
+    M_c)^2 / M^2`, over the variance treating responses as independent, :math:`\\hat p(1-\\hat p)/(n-1)`
+    (the same n/(n-1) convention), floored at 1.
+    """
+    sat = (rows["score"] >= 4).astype(float)
+    by_agent = pd.DataFrame({"t": sat, "m": 1.0, "agent": rows["agent_id"]}).groupby("agent")[["t", "m"]].sum()
+    n, p, c = len(rows), sat.mean(), len(by_agent)
+    var_clu = c / (c - 1) * ((by_agent["t"] - p * by_agent["m"]) ** 2).sum() / n**2
+    var_srs = p * (1 - p) / (n - 1)
+    return max(var_clu / var_srs, 1.0)
+
+
+@pytest.fixture(scope="module")
+def clustered_channels():
+    """Four channels, three reasons with different mixes, ten agents per channel with strong agent effects."""
+    cells = {}
+    for ch, p, mix in (("chat", 0.84, (0.5, 0.3, 0.2)), ("phone", 0.78, (0.3, 0.4, 0.3)),
+                       ("email", 0.74, (0.2, 0.3, 0.5)), ("social", 0.70, (0.4, 0.4, 0.2))):
+        for reason, share, shift in zip(("billing", "tech", "refund"), mix, (0.05, 0.0, -0.08)):
+            cells[(ch, reason)] = (int(900 * share), p + shift)
+    return simulate(cells, seed=31, agents=10, agent_sd=0.9)
+
+
+def test_clustered_mix_raw_gaps_equal_channel_gaps_pairwise(clustered_channels):
+    df = clustered_channels
+    for cluster in ("agent_id", None):
+        ch = gaps.channel_gaps(df, cluster=cluster, seed=0)
+        mix = gaps.mix_adjusted_gaps(df, cluster=cluster, seed=0, model=False)
+        raw = mix.gaps[mix.gaps["method"] == "raw"].set_index(["group_a", "group_b"])
+        pw = ch.pairwise.set_index(["group_a", "group_b"])
+        assert len(raw) == len(pw) == 6
+        for (a, b), r in raw.iterrows():
+            q = pw.loc[(a, b)]  # both tables put the higher CSAT first
+            for col in ("estimate", "ci_low", "ci_high", "se", "p_value", "p_adj"):
+                assert r[col] == pytest.approx(q[col], rel=1e-10, abs=1e-12), (cluster, a, b, col)
+            assert r["significant"] == q["significant"]
+        # raw estimates: the same interval and effective n as the channel table
+        e = mix.estimates[mix.estimates["method"] == "raw"].set_index("channel")
+        ce = ch.estimates.set_index("channel")
+        for col in ("estimate", "ci_low", "ci_high", "n", "n_eff"):
+            np.testing.assert_allclose(e[col].to_numpy(float), ce.loc[e.index, col].to_numpy(float), rtol=1e-10)
+    # independently of csatkit: each channel's design effect from its rows by the definition, and the
+    # statsmodels score test and Newcombe interval on the counts divided by it
+    mix = gaps.mix_adjusted_gaps(df, cluster="agent_id", seed=0, model=False)
+    d = {g: hand_deff(rows) for g, rows in df.groupby("channel")}
+    assert min(d.values()) > 1.5  # the agents matter
+    e = mix.estimates[mix.estimates["method"] == "raw"].set_index("channel")
+    for g in d:
+        assert e.loc[g, "n"] == (df["channel"] == g).sum()
+        assert e.loc[g, "n_eff"] == pytest.approx(e.loc[g, "n"] / d[g], rel=1e-10)
+    x = df.assign(s=df["score"] >= 4).groupby("channel")["s"].sum()
+    n = df.groupby("channel").size()
+    raw = mix.gaps[mix.gaps["method"] == "raw"]
+    for _, r in raw.iterrows():
+        a, b = r["group_a"], r["group_b"]
+        args = (x[a] / d[a], n[a] / d[a], x[b] / d[b], n[b] / d[b])
+        stat = score_test_2indep(*args, method="score", correction=False)
+        lo, hi = confint_proportions_2indep(*args, method="newcomb")
+        assert r["p_value"] == pytest.approx(stat.pvalue, rel=1e-9)
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx((100 * lo, 100 * hi), rel=1e-9)
+        assert r["estimate"] == pytest.approx(100 * (x[a] / n[a] - x[b] / n[b]), rel=1e-12)
+
+
+def test_clustered_standardised_and_decomposition_use_effective_counts(clustered_channels):
+    df = clustered_channels
+    plain = gaps.mix_adjusted_gaps(df, cluster=None, seed=0, model=False)
+    clu = gaps.mix_adjusted_gaps(df, cluster="agent_id", seed=0, model=False)
+    d = clu.design_effects.set_index("channel")["deff"]
+    assert clu.cluster == "agent_id" and plain.cluster is None and plain.design_effects is None
+    for g, rows in df.groupby("channel"):
+        assert d[g] == pytest.approx(hand_deff(rows), rel=1e-10)
+    # point estimates and displayed n unchanged; intervals wider
+    ep = plain.estimates.set_index(["method", "channel"])
+    ec = clu.estimates.set_index(["method", "channel"])
+    np.testing.assert_allclose(ec["estimate"], ep.loc[ec.index, "estimate"], rtol=1e-12)
+    assert (ec["n"] == ep.loc[ec.index, "n"]).all()
+    assert ((ec["ci_high"] - ec["ci_low"]) > (ep.loc[ec.index, "ci_high"] - ep.loc[ec.index, "ci_low"])).all()
+    # standardised variance by hand: sum_r w_r^2 p_gr (1 - p_gr) deff_g / n_gr
+    w = clu.weights.set_index("contact_reason")["weight"]
+    cell = df.assign(s=df["score"] >= 4).groupby(["channel", "contact_reason"])["s"].agg(["sum", "size"])
+    for g in d.index:
+        c = cell.loc[g]
+        p = c["sum"] / c["size"]
+        var = (w[c.index] ** 2 * p * (1 - p) * d[g] / c["size"]).sum()
+        assert ec.loc[("standardised", g), "se"] == pytest.approx(100 * np.sqrt(var), rel=1e-10)
+        assert ec.loc[("standardised", g), "n_eff"] == pytest.approx(c["size"].sum() / d[g], rel=1e-10)
+    gp = plain.gaps.set_index(["method", "group_a", "group_b"])
+    gc = clu.gaps.set_index(["method", "group_a", "group_b"])
+    np.testing.assert_allclose(gc["estimate"], gp.loc[gc.index, "estimate"], rtol=1e-12, atol=1e-12)
+    assert (gc["p_value"] >= gp.loc[gc.index, "p_value"]).all()
+    # decomposition: same parts, the raw gap's interval is the clustered pair's, the bootstrap wider
+    dp, dc = plain.decomposition, clu.decomposition
+    assert (dc.a, dc.b) == (dp.a, dp.b)
+    pd.testing.assert_frame_equal(dc.table, dp.table)
+    assert (dc.deff_a, dc.deff_b) == pytest.approx((d[dc.a], d[dc.b]), rel=1e-12)
+    tc, tp = dc.totals.set_index("component"), dp.totals.set_index("component")
+    np.testing.assert_allclose(tc["estimate"], tp["estimate"], rtol=1e-12)
+    pair = gc.loc[("raw", dc.a, dc.b)]
+    assert (tc.loc["raw_gap", "ci_low"], tc.loc["raw_gap", "ci_high"]) == pytest.approx(
+        (pair["ci_low"], pair["ci_high"]), rel=1e-12)
+    for comp in ("mix", "performance"):
+        assert tc.loc[comp, "se"] > 1.2 * tp.loc[comp, "se"]
+    # the clustered findings say so
+    assert any("clustered by agent_id" in f for f in clu.findings())
+
+
+def test_model_fitted_on_counts_equals_row_level_fit(clustered_channels):
+    # a control that varies within agents (not nested in channel), and a few responses without an agent
+    rng = np.random.default_rng(5)
+    df = clustered_channels.assign(segment=rng.choice(["new", "loyal", "vip"], size=len(clustered_channels)))
+    df.loc[df.index[::97], "agent_id"] = np.nan
+    for cluster in ("agent_id", None):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StatisticalWarning)
+            res = gaps.mix_adjusted_gaps(df, controls=["segment"], cluster=cluster, seed=0)
+        # the same model on the response rows, design written from the column names
+        cols = res.model_columns
+        assert any(c.startswith("segment[") for c in cols)
+
+        def design(frame):
+            out = []
+            for name in cols:
+                if name == "const":
+                    out.append(np.ones(len(frame)))
+                else:
+                    var, level = name[:-1].split("[", 1)
+                    out.append((frame[var].astype(str) == level).to_numpy(float))
+            return np.column_stack(out)
+
+        y = (df["score"] >= 4).to_numpy(float)
+        kw = {}
+        if cluster:
+            groups = df["agent_id"].astype(object).where(df["agent_id"].notna(),
+                                                       pd.Series([f"none{i}" for i in range(len(df))], index=df.index))
+            kw = {"cov_type": "cluster", "cov_kwds": {"groups": pd.factorize(groups)[0]}}
+        ref = sm.GLM(y, design(df), family=sm.families.Binomial()).fit(**kw)
+        np.testing.assert_allclose(res.model.params, ref.params, rtol=1e-8)
+        np.testing.assert_allclose(res.model.bse, ref.bse, rtol=1e-8)
+        assert res.model.model.wnobs == len(df) and res.model.nobs < len(df) / 5
+        # predictive margins and their delta-method standard errors from the rows
+        e = res.estimates[res.estimates["method"] == "model"].set_index("channel")
+        cov = np.asarray(ref.cov_params())
+        for ch in e.index:
+            Xg = design(df.assign(channel=ch))
+            p = ref.predict(Xg)
+            grad = (p * (1 - p)) @ Xg / len(df)
+            assert e.loc[ch, "estimate"] == pytest.approx(100 * p.mean(), rel=1e-8)
+            assert e.loc[ch, "se"] == pytest.approx(100 * np.sqrt(grad @ cov @ grad), rel=1e-7)
+            assert e.loc[ch, "n"] == (df["channel"] == ch).sum()
+
+
+@pytest.mark.slow
+def test_null_simulation_clustered_standardised_gap_keeps_its_level():
+    """No channel difference, no reason-mix difference, agent random effects: how often a gap is "found".
+
+    Two channels with 12 agents each, three reasons with different CSAT but the same mix in both
+    channels, agent effects N(0, 0.5^2) on the log-odds. The standardised-gap test at 5% must
+    reject about 5% of the time when clustered by agent; treating responses as independent, it
+    rejects far more often. Tolerance: three binomial standard errors around 5%. (With 12
+    clusters per channel the estimated design effect is itself noisy and the first-order
+    correction is slightly liberal: 1,000 repetitions of a similar design gave 6-8%.)
+    """
+    rng = np.random.default_rng(20261001)
+    reps, agents, n, sd = 400, 12, 600, 0.5
+    base = {"r1": 1.6, "r2": 0.8, "r3": 0.2}
+
+    def draw():
+        frames = []
+        for ch in ("a", "b"):
+            agent = rng.integers(agents, size=n)
+            effect = rng.normal(0, sd, size=agents)
+            reason = rng.choice(list(base), size=n, p=[0.5, 0.3, 0.2])
+            logit = np.array([base[r] for r in reason]) + effect[agent]
+            sat = rng.random(n) < 1 / (1 + np.exp(-logit))
+            frames.append(pd.DataFrame({"channel": ch, "contact_reason": reason, "agent_id": agent + (100 if ch == "b"
+                                                                                                     else 0),
+                                        "score": np.where(sat, 5.0, 1.0), "scale": "likert5"}))
+        return pd.concat(frames, ignore_index=True)
+
+    p_clu, p_plain = [], []
+    for r in range(reps):
+        df = draw()
+        res = gaps.mix_adjusted_gaps(df, cluster="agent_id", model=False, n_boot=100, seed=r)
+        p_clu.append(res.gaps.set_index("method").loc["standardised", "p_value"])
+        if r < 100:  # the inflation is large: 100 repetitions show it
+            res = gaps.mix_adjusted_gaps(df, cluster=None, model=False, n_boot=100, seed=r)
+            p_plain.append(res.gaps.set_index("method").loc["standardised", "p_value"])
+    rate_clu = np.mean(np.array(p_clu) < 0.05)
+    rate_plain = np.mean(np.array(p_plain) < 0.05)
+    tol = 3 * np.sqrt(0.05 * 0.95 / reps)
+    print(f"\nrejection at 5%: clustered {rate_clu:.3f} (tolerance +-{tol:.3f}); independent {rate_plain:.3f}")
+    assert abs(rate_clu - 0.05) <= tol
+    assert rate_plain > 0.15
+
+
+def test_reason_channel_matrix_cluster_widens_shift_intervals(clustered_channels):
+    df = clustered_channels
+    plain = gaps.reason_channel_matrix(df, min_n=30)
+    clu = gaps.reason_channel_matrix(df, min_n=30, cluster="agent_id")
+    assert clu.cluster == "agent_id" and plain.cluster is None
+    d = clu.design_effects.set_index("channel")["deff"]
+    # cells: same estimates, n and ranks; Wilson limits on n / deff
+    cp, cc = plain.cells, clu.cells
+    for col in ("estimate", "n", "satisfied", "rank", "sufficient", "flag"):
+        pd.testing.assert_series_equal(cc[col], cp[col])
+    np.testing.assert_allclose(cc["n_eff"], cc["n"] / cc["channel"].map(d), rtol=1e-12)
+    assert (cp["n_eff"] == cp["n"]).all()
+    assert ((cc["ci_high"] - cc["ci_low"]) > (cp["ci_high"] - cp["ci_low"])).all()
+    # shifts: the same opportunities and estimates, wider intervals
+    sp, sc_ = plain.shifts, clu.shifts
+    key = ["contact_reason", "from_group", "to_group"]
+    m = sp.merge(sc_, on=key, suffixes=("_p", "_c"))
+    assert len(m) == len(sp) == len(sc_) > 0
+    np.testing.assert_allclose(m["estimate_c"], m["estimate_p"], rtol=1e-12)
+    assert ((m["ci_high_c"] - m["ci_low_c"]) > (m["ci_high_p"] - m["ci_low_p"])).all()
+    # one shift by hand: Newcombe's interval on the counts divided by each channel's design effect
+    s = sc_.iloc[0]
+    c = cc.set_index(["contact_reason", "channel"])
+    fa, tb = c.loc[(s["contact_reason"], s["from_group"])], c.loc[(s["contact_reason"], s["to_group"])]
+    da, db = d[s["from_group"]], d[s["to_group"]]
+    lo, hi = confint_proportions_2indep(tb["satisfied"] / db, tb["n"] / db, fa["satisfied"] / da, fa["n"] / da,
+                                        method="newcomb")
+    k = 100 * s["share"] * fa["n"] / c["n"].sum()
+    assert (s["ci_low"], s["ci_high"]) == pytest.approx((k * lo, k * hi), rel=1e-10)
+    again = clu.shift(s["contact_reason"], s["from_group"], s["to_group"], s["share"]).iloc[0]
+    assert (again["ci_low"], again["ci_high"]) == pytest.approx((s["ci_low"], s["ci_high"]), rel=1e-12)
+    # comparisons: same estimates, p-values no smaller
+    kc = ["contact_reason", "group_a", "group_b"]
+    mc = plain.comparisons.merge(clu.comparisons, on=kc, suffixes=("_p", "_c"))
+    np.testing.assert_allclose(mc["estimate_c"], mc["estimate_p"], rtol=1e-12)
+    assert (mc["p_value_c"] >= mc["p_value_p"]).all()
+
+
+def test_gaps_section_passes_its_cluster_to_every_part(clustered_channels):
+    df = pd.concat([clustered_channels,
+                    clustered_channels.assign(interaction_at=clustered_channels["interaction_at"]
+                                              + pd.Timedelta(days=92))], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        rep = gaps.gaps_section(df, period="2026Q4", cluster="agent_id")
+        plain = gaps.gaps_section(df, period="2026Q4")
+    assert rep.channels.table.cluster == "agent_id"
+    assert rep.mix.cluster == "agent_id" and rep.matrix.cluster == "agent_id"
+    assert rep.change.current.table.cluster == rep.change.previous.table.cluster == "agent_id"
+    # the parts agree: the raw mix gaps are the channel gaps
+    raw = rep.mix.gaps[rep.mix.gaps["method"] == "raw"].set_index(["group_a", "group_b"])
+    pw = rep.channels.pairwise.set_index(["group_a", "group_b"])
+    np.testing.assert_allclose(raw["p_adj"], pw.loc[raw.index, "p_adj"], rtol=1e-10)
+    assert (raw["significant"] == pw.loc[raw.index, "significant"]).all()
+    # without a cluster key, no part is clustered (the model included)
+    assert plain.mix.cluster is None and plain.matrix.cluster is None
+    assert plain.mix.model.cov_type == "nonrobust" and rep.mix.model.cov_type == "cluster"
+
+
+def test_details_html_shows_every_table_once_and_no_findings():
+    cells = {}
+    for ch, p in (("<script>x</script>", 0.85), ("phone", 0.70), ("email", 0.62)):
+        for reason in ("<b>r</b>", "tech"):
+            cells[(ch, reason)] = (150, p)
+    df = simulate(cells, seed=3)
+    df = pd.concat([df, df.assign(interaction_at=df["interaction_at"] + pd.Timedelta(days=92))], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        rep = gaps.gaps_section(df, period="2026Q4", target=80, cluster="agent_id")
+    out = rep.details_html()
+    for heading in ("Estimates", "Omnibus test", "Pairwise gaps", "Gaps to best, target and benchmark",
+                    "Consistency", "Gaps", "Reference mix", "Design effects (cluster: agent_id)", "Decomposition",
+                    "Decomposition by reason", "Matrix", "Best per reason", "Channel-shift opportunities", "Pairs",
+                    "Groups"):
+        assert f"<h5>{heading}</h5>" in out, heading
+    assert out.count("<table") >= 14
+    assert "<li>" not in out and "<ul>" not in out
+    assert rep.findings
+    for f in rep.findings + rep.messages:
+        assert f not in out and html.escape(f) not in out, f
+    # customer-controlled labels are escaped, in cells, headers and headings alike
+    assert "<script>" not in out and "<b>r</b>" not in out
+    assert "&lt;script&gt;x&lt;/script&gt;" in out and "&lt;b&gt;r&lt;/b&gt;" in out
+    # the notebook view keeps the findings with each part
+    full = rep._repr_html_()
+    assert "<li>" in full and "<script>" not in full
 
 
 def test_parameter_errors(three_channels):
