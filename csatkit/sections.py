@@ -540,6 +540,7 @@ def channel_gaps(ctx: ReportContext, *, metric: str = "csat", reference_mix: str
 
     report = _gap_report(ctx, metric, reference_mix, cluster)
     part = report.mix if report.mix is not None else report.channels
+    cluster = report.channels.table.cluster  # None when the data has no such column
     fig = plot_channel_estimates(part).figure
     intro = [
         f"Is the experience consistent across channels in {ctx.period.label}? Differences are tested after "
@@ -547,13 +548,15 @@ def channel_gaps(ctx: ReportContext, *, metric: str = "csat", reference_mix: str
         "explained by each channel's contact-reason mix and the part due to performance within reasons. "
         "The figure shows each channel raw, standardised to the "
         + ("overall" if reference_mix == "overall" else f"{reference_mix}'s")
-        + " reason mix, and adjusted by a logistic model (standard errors clustered by agent).",
+        + " reason mix, and adjusted by a logistic model"
+        + (f"; every test and interval allows for responses clustered by {cluster.replace('_', ' ')} "
+           "(design effects in the detailed tables)." if cluster else "."),
     ]
     parts = [_findings_html(report.findings)]
     if report.messages:
         parts.append("<p><b>Data notes</b></p>" + _findings_html(report.messages))
     parts.append(_details("Detailed tables: estimates, tests, pairwise gaps, mix adjustment, reason x channel, "
-                          "change over time", report._repr_html_()))
+                          "change over time", report.details_html()))
     return Section("Channel gaps", intro, figure=fig, html_parts=parts, data={"gaps": report})
 
 
