@@ -216,6 +216,13 @@ class ReportContext:
         """Responses to the CSAT question in the period (answered or not)."""
         return self._memo(("csat", self.scale.name, self.period), lambda: _on_scale(self.current, self.scale))
 
+    def _compared_rows(self, csat_only: bool) -> pd.DataFrame:
+        """Responses of the period and of the one compared with (CSAT question only when ``csat_only``)."""
+        def both():
+            parts = [self.csat_rows, _on_scale(self.prior, self.scale)] if csat_only else [self.current, self.prior]
+            return pd.concat(parts) if len(parts[1]) else parts[0]
+        return self._memo(("compared", csat_only, self.scale.name, self.period, self.previous), both)
+
     @property
     def current_contacts(self) -> pd.DataFrame | None:
         if self.contacts is None:
@@ -521,7 +528,8 @@ def _gap_report(ctx: ReportContext, metric: str, reference_mix: str, cluster: st
 
     key = ("gaps", metric, reference_mix, cluster)
     if key not in ctx.cache:
-        rows = ctx._csat_responses if metric in ("csat", "mean_score") else ctx.responses
+        # the gap analysis reads the two periods compared only
+        rows = ctx._compared_rows(csat_only=metric in ("csat", "mean_score"))
         if cluster and cluster not in rows.columns:
             cluster = None
         ctx.cache[key] = gaps.gaps_section(
