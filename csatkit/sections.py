@@ -95,10 +95,7 @@ class Section:
     def __post_init__(self):
         if self.figure is not None:
             buf = io.BytesIO()
-            # a figure with a layout engine already fits its canvas; trimming it ("tight") would
-            # cost a second full draw
-            tight = self.figure.get_layout_engine() is None
-            self.figure.savefig(buf, format="png", dpi=110, bbox_inches="tight" if tight else None)
+            self.figure.savefig(buf, format="png", dpi=110, bbox_inches="tight")
             self._png = base64.b64encode(buf.getvalue()).decode("ascii")
             import matplotlib.pyplot as plt
 
