@@ -538,6 +538,53 @@ def _gap_report(ctx: ReportContext, metric: str, reference_mix: str, cluster: st
     return ctx.cache[key]
 
 
+#: The tables of the gap analysis a report reader needs, with the columns they need: (part, attribute,
+#: heading, columns). The findings above them already state the omnibus test, the gaps to the
+#: target and benchmark and the consistency range; the reason x channel cells are the section
+#: before; every table stays in full in ``section.data["gaps"]`` (and GapReport.details_html()).
+_GAP_DETAILS = [
+    ("channels", "estimates", "Estimates per channel", None),
+    ("channels", "pairwise", "Pairwise gaps (Holm-adjusted p)",
+     ["group_a", "group_b", "estimate", "ci_low", "ci_high", "p_adj", "significant", "effect_size", "magnitude",
+      "mdd", "flag"]),
+    ("mix", "estimates", "Raw, standardised and model-based CSAT", None),
+    ("mix", "gaps", "Gaps after adjusting for the contact-reason mix",
+     ["group_a", "group_b", "method", "estimate", "ci_low", "ci_high", "p_adj", "significant", "flag"]),
+    ("mix", "design_effects", "Design effects of clustering", None),
+    ("matrix", "best", "Best channel per contact reason",
+     ["contact_reason", "best_group", "top_group", "runner_up", "estimate", "margin", "ci_low", "ci_high", "p_adj",
+      "status"]),
+    ("matrix", "shifts", "Largest channel-shift opportunities", None),
+    ("change", "pairs", "Change of each gap since the comparison period",
+     ["group_a", "group_b", "gap_current", "gap_previous", "estimate", "ci_low", "ci_high", "p_adj", "status"]),
+]
+
+
+def _gap_details(report, max_rows: int = 10) -> str:
+    """The detailed gap tables for readers: the columns that carry the result, long tables cut to ``max_rows``."""
+    from .gaps import _html_table
+
+    out = []
+    for part, attr, heading, columns in _GAP_DETAILS:
+        obj = getattr(report, part, None)
+        df = getattr(obj, attr, None) if obj is not None else None
+        if not isinstance(df, pd.DataFrame) or df.empty:
+            continue
+        if columns is not None:
+            df = df[[c for c in columns if c in df.columns]]
+        more = len(df) - max_rows if attr == "shifts" and len(df) > max_rows else 0
+        out.append(f"<h5>{html.escape(heading)}</h5>")
+        out.append(f"<div class='csatkit-table-wrap'>{_html_table(df.head(max_rows) if more else df)}</div>")
+        if more:
+            out.append(f"<p class='csatkit-note'>The {max_rows} largest of {len(df)}; all are in the notebook "
+                       "(<code>section.data['gaps'].matrix.shifts</code>).</p>")
+    dec = getattr(report.mix, "decomposition", None) if report.mix is not None else None
+    if dec is not None:
+        out.append(f"<h5>{html.escape(f'Mix and performance parts of the {dec.a} – {dec.b} gap')}</h5>")
+        out.append(f"<div class='csatkit-table-wrap'>{_html_table(dec.totals)}</div>")
+    return "\n".join(out)
+
+
 def channel_gaps(ctx: ReportContext, *, metric: str = "csat", reference_mix: str = "overall",
                  cluster: str | None = "agent_id") -> Section:
     """Channel gaps: significance after correction, effect sizes, and the contact-reason mix separated out."""
@@ -560,8 +607,8 @@ def channel_gaps(ctx: ReportContext, *, metric: str = "csat", reference_mix: str
     parts = [_findings_html(report.findings)]
     if report.messages:
         parts.append("<p><b>Data notes</b></p>" + _findings_html(report.messages))
-    parts.append(_details("Detailed tables: estimates, tests, pairwise gaps, mix adjustment, reason x channel, "
-                          "change over time", report.details_html()))
+    parts.append(_details("Detailed tables: estimates, pairwise gaps, mix adjustment, best channel per reason, "
+                          "change over time", _gap_details(report)))
     return Section("Channel gaps", intro, figure=fig, html_parts=parts, data={"gaps": report})
 
 

@@ -368,6 +368,23 @@ def test_quarterly_report_is_self_contained_and_shows_no_code(quarterly):
 
 
 @pytest.mark.slow
+def test_the_gap_section_states_each_finding_once_above_its_detailed_tables(quarterly):
+    _, page, _ = quarterly
+    start = page.index(">Channel gaps</h2>")
+    section = page[start:page.index("<h2", start)]
+    findings = [html.unescape(f) for f in re.findall(r"<li>(.*?)</li>", section)]
+    assert len(findings) >= 3
+    assert len(set(findings)) == len(findings)  # each stated once
+    details = section[section.index("<details"):]
+    details_text = html.unescape(re.sub(r"<[^>]+>", "", details))
+    assert not [f for f in findings if f in details_text]  # and not again below
+    for heading in ("Estimates per channel", "Pairwise gaps (Holm-adjusted p)", "Raw, standardised and model-based CSAT",
+                    "Design effects of clustering", "Best channel per contact reason"):
+        assert f"<h5>{heading}</h5>" in details, heading
+    assert "<li>" not in details
+
+
+@pytest.mark.slow
 def test_comment_html_is_shown_as_text_and_personal_data_masked(quarterly, planted_comments):
     _, page, _ = quarterly
     doc = Page(page)
