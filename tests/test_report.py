@@ -286,6 +286,42 @@ def test_export_hides_code_prompts_parameters_and_stderr():
     assert "@import" not in page
 
 
+def _dom(page: str) -> tuple[list, str]:
+    """Elements with their attributes (class as a set of names, as HTML reads it) and the text."""
+    doc = Page(page)
+    norm = lambda k, v: " ".join(sorted((v or "").split())) if k == "class" else v  # noqa: E731
+    return [(t, sorted((k, norm(k, v)) for k, v in a.items())) for t, a in doc.tags], doc.all_text
+
+
+def test_export_equals_nbconvert_html_exporter_without_its_second_pass():
+    """The page is the one nbconvert's HTMLExporter makes (same elements, attributes and text), BeautifulSoup pass included."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    nb = _executed_notebook()
+    extra = new_code_cell("show()")
+    extra.id = "extra"
+    extra.outputs = [new_output("display_data", data={
+        "text/html": "<p>Two figures:</p><img src='data:image/png;base64,iVBORw0KGgo=' alt='A chart'>"
+                     "<img src=\"data:image/png;base64,iVBORw0KGgo=\">",
+        "text/plain": "figures"})]
+    nb.cells.append(extra)
+    page = report._export_html(nb, title="Same 2026Q3", footer="Rendered Y.")
+    exporter = HTMLExporter(
+        template_name="lab", extra_loaders=[DictLoader({"csatkit_report.html.j2": report._TEMPLATE})],
+        template_file="csatkit_report.html.j2", exclude_input=True, exclude_input_prompt=True,
+        exclude_output_prompt=True, embed_images=True, anchor_link_text="")
+    ref_nb = report._report_cells(nb)
+    ref_nb.metadata["title"] = "Same 2026Q3"
+    reference, _ = exporter.from_notebook_node(
+        ref_nb, resources={"csatkit": {"css": report._CSS, "footer": "Rendered Y.", "version": __version__}})
+    assert _dom(page) == _dom(reference)
+    tags = Page(page).tags
+    assert all(a.get("alt") for t, a in tags if t == "img")
+    assert [a.get("alt") for t, a in tags if t == "img"].count("A chart") == 1
+    assert sum(a.get("tabindex") == "0" for t, a in tags if "jp-OutputArea-output" in (a.get("class") or "")) >= 3
+
+
 # --------------------------------------------------------------------------------------------
 # index
 
