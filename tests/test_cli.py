@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import subprocess
 import sys
@@ -216,7 +217,7 @@ def test_report_run_any_notebook(capsys, tmp_path):
     assert code == 0, err
     path = tmp_path / "adhoc" / "smoke_check.html"
     assert out.strip() == str(path.resolve())
-    assert "'hello'" in path.read_text()
+    assert "'hello'" in html.unescape(path.read_text())  # the repr, entity-escaped in the page
 
 
 @pytest.mark.slow
