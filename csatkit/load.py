@@ -2116,7 +2116,7 @@ def read_responses(
         "comment": _kept_text(texts.get("comment"), idx),
         "weight": pd.Series(w[idx] if w is not None else np.ones(k), dtype=float),
     }
-    data = pd.DataFrame(out, columns=RESPONSE_COLUMNS)
+    data = pd.DataFrame(out, columns=RESPONSE_COLUMNS, copy=False)  # columns as built: no stacking into 2-D blocks
     ledger.unanswered = int(np.isnan(points[idx]).sum())
     rows.finish()
     ledger.check(len(data))
