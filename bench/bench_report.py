@@ -6,7 +6,9 @@ Prints where the time goes:
   measured in the same run by rendering ``notebooks/_smoke.ipynb`` (a near-empty notebook);
 * **csatkit's work**: the rest of the quarterly render (reading the file, metrics, figures,
   provenance hashing), i.e. quarterly minus fixed; its split by notebook cell comes from the
-  cell durations papermill records in the executed notebook.
+  cell durations papermill records in the executed notebook. It includes importing pandas,
+  matplotlib, scipy and statsmodels in the kernel; what that costs alone is printed beside it,
+  for reference (it is not subtracted).
 
 Usage::
 
@@ -23,6 +25,7 @@ import argparse
 import json
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,6 +54,23 @@ def _timed_render(notebook: str, params: dict, out: Path, timeout: float) -> tup
     started = time.perf_counter()
     html = report.render(notebook, params, out_dir=out, timeout=timeout)
     return time.perf_counter() - started, html
+
+
+#: What the quarterly notebook imports from other projects before csatkit computes anything.
+_THIRD_PARTY = ("pandas", "pyarrow.parquet", "matplotlib.pyplot", "scipy.stats", "statsmodels.stats.proportion",
+                "statsmodels.genmod.generalized_linear_model")
+
+
+def _import_cost(repeat: int = 3) -> float:
+    """Seconds a fresh interpreter takes to import :data:`_THIRD_PARTY`, beyond starting up (median)."""
+    def run(code: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return time.perf_counter() - started
+
+    base = statistics.median(run("pass") for _ in range(repeat))
+    full = statistics.median(run("import " + ", ".join(_THIRD_PARTY)) for _ in range(repeat))
+    return max(full - base, 0.0)
 
 
 def _cell_times(ipynb: Path) -> list[tuple[float, str]]:
@@ -98,6 +118,9 @@ def main(argv=None) -> int:
         print(f"{'quarterly report, end to end':<52}{t_full:8.2f} s  100%")
         print(f"{'  fixed: papermill + kernel start + nbconvert':<52}{t_fixed:8.2f} s  {t_fixed / t_full:4.0%}")
         print(f"{'  csatkit work (difference)':<52}{t_own:8.2f} s  {t_own / t_full:4.0%}")
+        t_imp = _import_cost()
+        print(f"{'    of which importing pandas, matplotlib, scipy,':<52}")
+        print(f"{'    statsmodels (timed alone, for reference)':<52}{t_imp:8.2f} s")
         print()
         print("slowest cells of the quarterly notebook (papermill's cell durations):")
         for seconds, first in sorted(_cell_times(html.with_suffix(".ipynb")), reverse=True)[:8]:
