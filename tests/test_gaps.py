@@ -26,6 +26,7 @@ from statsmodels.stats.power import NormalIndPower  # noqa: E402
 from statsmodels.stats.proportion import (  # noqa: E402
     confint_proportions_2indep,
     proportion_effectsize,
+    proportion_confint,
     proportions_ztest,
 )
 from statsmodels.stats.proportion import test_proportions_2indep as score_test_2indep  # noqa: E402
@@ -978,8 +979,12 @@ def test_reason_channel_matrix_cluster_widens_shift_intervals(clustered_channels
     d = clu.design_effects.set_index("channel")["deff"]
     # cells: same estimates, n and ranks; Wilson limits on n / deff
     cp, cc = plain.cells, clu.cells
-    for col in ("estimate", "n", "satisfied", "rank", "sufficient", "flag"):
+    for col in ("estimate", "n", "satisfied", "rank", "sufficient"):
         pd.testing.assert_series_equal(cc[col], cp[col])
+    # ten agents per channel: every clustered cell also says few_clusters (as metrics.csat does)
+    assert cc["flag"].str.contains("few_clusters").all() and not cp["flag"].str.contains("few_clusters").any()
+    strip = cc["flag"].str.replace(r";?few_clusters", "", regex=True).str.lstrip(";")
+    pd.testing.assert_series_equal(strip, cp["flag"])
     np.testing.assert_allclose(cc["n_eff"], cc["n"] / cc["channel"].map(d), rtol=1e-12)
     assert (cp["n_eff"] == cp["n"]).all()
     assert ((cc["ci_high"] - cc["ci_low"]) > (cp["ci_high"] - cp["ci_low"])).all()
@@ -1152,3 +1157,227 @@ def test_examples_in_docstrings():
 
     out = doctest.testmod(gaps, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert out.failed == 0 and out.attempted > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# review fixes: one agent per channel, missing agent ids, weighted clustered tables, cluster flags
+# ---------------------------------------------------------------------------------------------
+
+
+def test_single_agent_channel_borrows_the_pooled_design_effect(clustered_channels):
+    from csatkit.intervals import design_effect
+
+    df = clustered_channels.copy()
+    df.loc[df["channel"] == "social", "agent_id"] = "SOLO"  # one agent answers every social contact
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        ch = gaps.channel_gaps(df, cluster="agent_id", seed=0)
+        mix = gaps.mix_adjusted_gaps(df, cluster="agent_id", seed=0, model=False)
+        mat = gaps.reason_channel_matrix(df, cluster="agent_id")
+        dec = gaps.decompose_gap(df, "chat", "social", cluster="agent_id", seed=0)
+    # the reference: the design effect of the CSAT share over all channels' responses pooled, by agent,
+    # (a) by the definition from the rows and (b) intervals.design_effect on the agent x point counts
+    pooled = hand_deff(df)
+    counts = pd.crosstab(df["agent_id"], df["score"]).reindex(columns=[1.0, 2.0, 3.0, 4.0, 5.0], fill_value=0)
+    assert design_effect(np.array([0, 0, 0, 1, 1.0]), counts.to_numpy())["deff"] == pytest.approx(pooled, rel=1e-10)
+    assert pooled > 1.5
+    n_soc = int((df["channel"] == "social").sum())
+    e = ch.estimates.set_index("channel")
+    assert e.loc["social", "n_eff"] == pytest.approx(n_soc / pooled, rel=1e-10)
+    assert "single_cluster" in e.loc["social", "flag"] and "single_cluster" not in e.loc["chat", "flag"]
+    # its interval: Wilson on the borrowed n_eff
+    p = e.loc["social", "estimate"] / 100
+    lo, hi = proportion_confint(p * n_soc / pooled, n_soc / pooled, method="wilson")
+    assert (e.loc["social", "ci_low"], e.loc["social", "ci_high"]) == pytest.approx((100 * lo, 100 * hi), rel=1e-10)
+    # pairwise and omnibus tests on the borrowed effective counts (statsmodels / scipy on hand counts)
+    x = df.assign(s=df["score"] >= 4).groupby("channel")["s"].sum()
+    n = df.groupby("channel").size()
+    d = {g: (hand_deff(r) if g != "social" else pooled) for g, r in df.groupby("channel")}
+    pw = ch.pairwise.set_index(["group_a", "group_b"])
+    for (a, b), r in pw.iterrows():
+        args = (x[a] / d[a], n[a] / d[a], x[b] / d[b], n[b] / d[b])
+        assert r["p_value"] == pytest.approx(score_test_2indep(*args, method="score", correction=False).pvalue,
+                                             rel=1e-9)
+    tab = np.array([[x[g] / d[g], (n[g] - x[g]) / d[g]] for g in ch.estimates["channel"]])
+    assert ch.omnibus.iloc[0]["statistic"] == pytest.approx(stats.chi2_contingency(tab, correction=False)[0],
+                                                            rel=1e-9)
+    # the phone-social gap is no longer "significant" on n_eff = n
+    naive = score_test_2indep(x["chat"] / d["chat"], n["chat"] / d["chat"], x["social"], n["social"],
+                              method="score", correction=False).pvalue
+    social_row = [k for k in pw.index if "social" in k and "chat" in k][0]
+    assert pw.loc[social_row, "p_value"] > naive
+    # mix: raw gaps still equal channel_gaps' pairwise, raw and standardised n_eff borrowed, both flagged
+    raw = mix.gaps[mix.gaps["method"] == "raw"].set_index(["group_a", "group_b"])
+    for k_, r in raw.iterrows():
+        for col in ("estimate", "ci_low", "ci_high", "p_value", "p_adj"):
+            assert r[col] == pytest.approx(pw.loc[k_, col], rel=1e-10, abs=1e-12), (k_, col)
+    me = mix.estimates.set_index(["method", "channel"])
+    assert me.loc[("raw", "social"), "n_eff"] == pytest.approx(n_soc / pooled, rel=1e-10)
+    assert me.loc[("standardised", "social"), "n_eff"] == pytest.approx(n_soc / pooled, rel=1e-10)
+    for m in ("raw", "standardised"):
+        assert "single_cluster" in me.loc[(m, "social"), "flag"]
+        assert "single_cluster" not in me.loc[(m, "chat"), "flag"]
+    de = mix.design_effects.set_index("channel")
+    assert de.loc["social", "deff"] == pytest.approx(pooled, rel=1e-10) and bool(de.loc["social", "single_cluster"])
+    # matrix cells and decomposition: the same borrowed design effect
+    cells = mat.cells[mat.cells["channel"] == "social"]
+    np.testing.assert_allclose(cells["n_eff"], cells["n"] / pooled, rtol=1e-10)
+    assert cells["flag"].str.contains("single_cluster").all()
+    assert dec.deff_b == pytest.approx(pooled, rel=1e-10)
+    # one message each, saying what was borrowed and why
+    for res in (ch, mix, mat, dec):
+        said = [m for m in res.messages if "single 'agent_id'" in m]
+        assert len(said) == 1 and "borrowed from all channel values pooled" in said[0]
+        assert "one agent cannot show within-channel clustering" in said[0]
+    # NPS / means: the interval stays NaN for the single agent, n_eff is still borrowed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        mean = gaps.channel_gaps(df, "mean_score", cluster="agent_id", seed=0)
+    me2 = mean.estimates.set_index("channel")
+    assert np.isnan(me2.loc["social", "ci_low"]) and "single_cluster" in me2.loc["social", "flag"]
+    assert me2.loc["social", "n_eff"] < n_soc / 1.5
+    assert any("not shown (NaN)" in m for m in mean.messages)
+    # unclustered: nothing borrowed, nothing flagged
+    plain = gaps.channel_gaps(df, seed=0)
+    assert (plain.estimates["n_eff"] == plain.estimates["n"]).all()
+    assert not plain.estimates["flag"].str.contains("single_cluster").any()
+
+
+def test_missing_agent_ids_count_as_own_clusters_in_every_entry_point(clustered_channels):
+    df = clustered_channels.copy()
+    miss = np.random.default_rng(3).random(len(df)) < 0.15
+    df.loc[miss, "agent_id"] = None
+    # the reference: the same rows with each missing id replaced by a unique id of its own
+    filled = df.copy()
+    filled.loc[miss, "agent_id"] = [f"own{i}" for i in range(int(miss.sum()))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        ref_ch = gaps.channel_gaps(filled, cluster="agent_id", seed=0)
+        ref_mat = gaps.reason_channel_matrix(filled, cluster="agent_id")
+    with pytest.warns(StatisticalWarning, match=f"{int(miss.sum())} responses have no 'agent_id'"):
+        ch = gaps.channel_gaps(df, cluster="agent_id", seed=0)
+    with pytest.warns(StatisticalWarning, match="each counts as its own cluster"):
+        mat = gaps.reason_channel_matrix(df, cluster="agent_id")
+    with pytest.warns(StatisticalWarning, match="each counts as its own cluster"):
+        dec = gaps.decompose_gap(df, "chat", "social", cluster="agent_id", seed=0)
+    with pytest.warns(StatisticalWarning):
+        rep = gaps.gaps_section(df, cluster="agent_id", n_boot=200)
+    for col in ("n_eff", "ci_low", "ci_high"):
+        np.testing.assert_allclose(ch.estimates[col], ref_ch.estimates[col], rtol=1e-12)
+    np.testing.assert_allclose(ch.pairwise["p_value"], ref_ch.pairwise["p_value"], rtol=1e-12)
+    np.testing.assert_allclose(mat.cells["n_eff"], ref_mat.cells["n_eff"], rtol=1e-12)
+    assert dec.deff_a == pytest.approx(ref_ch.estimates.set_index("channel").loc["chat", "n"]
+                                       / ref_ch.estimates.set_index("channel").loc["chat", "n_eff"], rel=1e-10)
+    # the report renders, its parts agree with one another and with the entry points, the message is there once
+    assert rep.channels.table.cluster == rep.mix.cluster == rep.matrix.cluster == "agent_id"
+    np.testing.assert_allclose(rep.channels.pairwise["p_value"], ch.pairwise["p_value"], rtol=1e-12)
+    raw = rep.mix.gaps[rep.mix.gaps["method"] == "raw"].set_index(["group_a", "group_b"])
+    pw = rep.channels.pairwise.set_index(["group_a", "group_b"])
+    for k_, r in raw.iterrows():
+        assert r["p_value"] == pytest.approx(pw.loc[k_, "p_value"], rel=1e-10)
+    np.testing.assert_allclose(rep.matrix.cells["n_eff"], ref_mat.cells["n_eff"], rtol=1e-12)
+    said = [m for m in rep.messages if "have no 'agent_id'" in m]
+    assert len(said) == 1 and said[0].startswith(f"{int(miss.sum())} responses")
+    # an absent cluster column: every entry point runs unclustered, with the message
+    for f in (lambda: gaps.channel_gaps(df, cluster="nope", seed=0),
+              lambda: gaps.reason_channel_matrix(df, cluster="nope"),
+              lambda: gaps.decompose_gap(df, "chat", "social", cluster="nope", seed=0),
+              lambda: gaps.gaps_section(df, cluster="nope", n_boot=200)):
+        with pytest.warns(StatisticalWarning, match="No usable cluster column 'nope'"):
+            f()
+
+
+def test_weighted_clustered_table_is_refused_by_the_mix_adjustment(clustered_channels):
+    df = clustered_channels.assign(weight=np.exp(np.random.default_rng(0).normal(0, 0.8, len(clustered_channels))))
+    t = tabulate(df, ["channel", "contact_reason"], scale="likert5", weight="weight", cluster="agent_id")
+    for f in (lambda: gaps.mix_adjusted_gaps(t, n_boot=100, seed=0),
+              lambda: gaps.reason_channel_matrix(t),
+              lambda: gaps.decompose_gap(t, "chat", "social", seed=0)):
+        with pytest.raises(ParameterError, match="does not support survey weights.*Pass the response rows, or a "
+                                                 "score table tabulated without `weight`"):
+            f()
+    # the rows, or an unweighted clustered table, still work (and agree)
+    t0 = tabulate(df, ["channel", "contact_reason"], scale="likert5", cluster="agent_id")
+    a = gaps.mix_adjusted_gaps(t0, n_boot=100, seed=0, model=False)
+    b = gaps.mix_adjusted_gaps(df, n_boot=100, seed=0, model=False)
+    np.testing.assert_allclose(a.gaps["p_value"], b.gaps["p_value"], rtol=1e-12)
+
+
+def test_few_clusters_flag_on_mix_estimates_and_matrix_cells(clustered_channels):
+    # ten agents per channel (< FEW_CLUSTERS = 20): flagged as metrics.csat flags them
+    from csatkit.metrics import FEW_CLUSTERS
+
+    assert clustered_channels.groupby("channel")["agent_id"].nunique().max() < FEW_CLUSTERS
+    ref = csat(clustered_channels, "channel", cluster="agent_id").set_index("channel")["flag"]
+    assert ref.str.contains("few_clusters").all()
+    mix = gaps.mix_adjusted_gaps(clustered_channels, cluster="agent_id", model=False, seed=0)
+    e = mix.estimates
+    assert e["flag"].str.contains("few_clusters").all()
+    mat = gaps.reason_channel_matrix(clustered_channels, cluster="agent_id")
+    assert mat.cells.loc[mat.cells["n"] > 0, "flag"].str.contains("few_clusters").all()
+    # many agents: no flag; unclustered: no flag
+    many = clustered_channels.assign(agent_id=clustered_channels["agent_id"] + "-"
+                                     + (clustered_channels.index % 3).astype(str))
+    assert many.groupby("channel")["agent_id"].nunique().min() >= FEW_CLUSTERS
+    m2 = gaps.mix_adjusted_gaps(many, cluster="agent_id", model=False, seed=0)
+    assert not m2.estimates["flag"].str.contains("few_clusters").any()
+    plain = gaps.mix_adjusted_gaps(clustered_channels, cluster=None, model=False, seed=0)
+    assert not plain.estimates["flag"].str.contains("few_clusters").any()
+
+
+@pytest.mark.slow
+def test_clustered_decomposition_bootstrap_coverage():
+    """Coverage of the decomposition's clustered bootstrap intervals against the true parts.
+
+    The review's design (sim_dec.py): two channels, 12 agents each (gamma-distributed workloads,
+    about 60 responses each), agent effects N(0, 0.5^2) on the log-odds, four reasons with
+    different CSAT and different mixes per channel, channel A 0.4 better on the log-odds. The true
+    rates per reason are the logistic-normal integrals (scipy quad), the true parts Kitagawa's of
+    those rates and the mixes. The performance part's 95% interval must cover 90-99% of the time
+    (binomial tolerance of two standard errors around those bounds); the mix part's at least 90%.
+
+    The mix part's interval stays conservative: about 99% (99.25% in 400 repetitions of this design,
+    99.75% with the former n/deff multinomial redraw). Its rates get the channel's whole design
+    effect, while agent effects shared by all reasons cancel in the mix part (its rate weights
+    (s_a - s_b)/2 sum to 0), so redrawing the shares from the real counts removes only part of the
+    excess.
+    """
+    from scipy import integrate, special
+
+    a_r = np.array([1.5, 0.8, 0.0, -0.6])
+    mixes = {"A": np.array([0.55, 0.25, 0.15, 0.05]), "B": np.array([0.10, 0.20, 0.30, 0.40])}
+    sd, gap, agents, reps = 0.5, 0.4, 12, 300
+
+    def true_p(a):
+        f = lambda u: special.expit(a + u) * np.exp(-u * u / (2 * sd * sd)) / np.sqrt(2 * np.pi) / sd  # noqa: E731
+        return integrate.quad(f, -8 * sd, 8 * sd)[0]
+
+    pa = np.array([true_p(a + gap) for a in a_r])
+    pb = np.array([true_p(a) for a in a_r])
+    t_mix = 100 * ((mixes["A"] - mixes["B"]) * (pa + pb) / 2).sum()
+    t_perf = 100 * ((pa - pb) * (mixes["A"] + mixes["B"]) / 2).sum()
+    rng = np.random.default_rng(11)
+    reasons = np.array(["r1", "r2", "r3", "r4"])
+    cover_mix = cover_perf = done = 0
+    while done < reps:
+        frames = []
+        for ch in ("A", "B"):
+            m = rng.gamma(2.0, 30.0, agents).round().astype(int) + 1
+            for k in range(agents):
+                u = rng.normal(0, sd)
+                r = rng.choice(4, m[k], p=mixes[ch])
+                y = rng.random(m[k]) < special.expit(a_r[r] + u + (gap if ch == "A" else 0.0))
+                frames.append(pd.DataFrame({"channel": ch, "contact_reason": reasons[r], "agent_id": f"{ch}{k}",
+                                            "score": np.where(y, 5.0, 2.0), "scale": "likert5"}))
+        d = pd.concat(frames, ignore_index=True)
+        if d.groupby(["channel", "contact_reason"]).size().size < 8:
+            continue
+        t = gaps.decompose_gap(d, "A", "B", cluster="agent_id", n_boot=400, seed=done).totals.set_index("component")
+        cover_mix += t.loc["mix", "ci_low"] <= t_mix <= t.loc["mix", "ci_high"]
+        cover_perf += t.loc["performance", "ci_low"] <= t_perf <= t.loc["performance", "ci_high"]
+        done += 1
+    c_mix, c_perf = cover_mix / reps, cover_perf / reps
+    tol = 2 * np.sqrt(0.95 * 0.05 / reps)
+    print(f"\ncoverage of 95% intervals: mix {c_mix:.3f}, performance {c_perf:.3f} (tolerance +-{tol:.3f})")
+    assert 0.90 - tol <= c_perf <= 0.99 + tol
+    assert c_mix >= 0.90 - tol
