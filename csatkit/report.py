@@ -881,6 +881,9 @@ main { display: block; }
 .jp-RenderedHTMLCommon h3 { font-size: 1.15rem; }
 .jp-OutputArea-child { display: block; }
 .jp-OutputArea-output { overflow-x: auto; max-width: 100%; -webkit-overflow-scrolling: touch; }
+/* the lab theme lays outputs out as table cells (table rows on narrow screens), which grow to
+   their widest table instead of scrolling it: blocks keep text within the column */
+body.jp-Notebook .jp-OutputArea-child .jp-OutputArea-output { display: block; min-width: 0; margin-left: 0; padding-left: 0; }
 .jp-OutputArea-output pre { white-space: pre-wrap; word-break: break-word; }
 .jp-RenderedImage img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
 .jp-RenderedImage { text-align: center; }

@@ -541,6 +541,11 @@ window.addEventListener("load", function () {
   b.setAttribute("data-headings", JSON.stringify(Array.prototype.map.call(
     document.querySelectorAll("h1, h2"), function (h) { return h.textContent.trim(); })));
   b.setAttribute("data-overflow", document.documentElement.scrollWidth > window.innerWidth + 1 ? "yes" : "no");
+  // with every collapsed block open, text still wraps within the page's column (wide tables scroll)
+  Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) { d.open = true; });
+  var right = document.querySelector("main").getBoundingClientRect().right;
+  b.setAttribute("data-text-past-column", Array.prototype.filter.call(document.querySelectorAll("p, li, h2"),
+    function (e) { return e.getBoundingClientRect().right > right + 1; }).length);
 });
 </script>
 """
@@ -587,6 +592,7 @@ def test_report_in_a_headless_browser(quarterly, tmp_path):
         assert "Customer satisfaction report: 2026Q3" in headings
         assert {"Executive summary", "Trend", "CSAT by channel", "Channel gaps", "Service recovery", "Data quality", "Methods", "Provenance"} <= set(headings)
         assert attrs["data-overflow"] == "no", f"the page scrolls sideways at {width} px"
+        assert attrs["data-text-past-column"] == "0", f"text runs past the column at {width} px"
 
 
 def _summary_rows(page: str) -> dict:
