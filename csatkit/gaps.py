@@ -936,11 +936,7 @@ def channel_gaps(responses, metric: str = "csat", by: str = "channel", *, scale=
     target, benchmark = _check_target_benchmark(target, benchmark)
     messages: list = []
 
-    rows_in, cluster = _cluster_rows(responses, cluster, messages)
-    table, sc = _load_table(rows_in, [by], spec, scale, satisfied, cluster=cluster)
-    if rows_in is not responses:
-        _note_missing_clusters(table, messages)
-    responses = rows_in
+    responses, table, sc = _clustered_table(responses, [by], spec, scale, satisfied, cluster, messages)
     values = _values(spec, sc)
     hib = _higher_is_better(spec, sc)
     all_groups = _all_groups(responses, table, by, groups)
@@ -1392,6 +1388,20 @@ def _cluster_rows(responses, cluster, messages: list):
                          dtype=object)
         responses = responses.assign(**{cluster: responses[cluster].astype(str).astype(object).where(~miss, fill)})
     return responses, cluster
+
+
+def _clustered_table(responses, keys: list, spec: _Spec, scale, satisfied, cluster, messages: list,
+                     unweighted_for: str | None = None):
+    """``(rows, table, scale)`` for an entry point with a cluster key: :func:`_cluster_rows`, then the
+    score table, refused when weighted and clustered for ``unweighted_for``, and the note on
+    responses without a cluster value."""
+    rows, cluster = _cluster_rows(responses, cluster, messages)
+    table, sc = _load_table(rows, keys, spec, scale, satisfied, cluster=cluster)
+    if unweighted_for:
+        _check_unweighted_clustered(table, unweighted_for)
+    if rows is not responses:
+        _note_missing_clusters(table, messages)
+    return rows, table, sc
 
 
 #: Prefix of the cluster value given to each response without one (it is its own cluster).
@@ -1856,12 +1866,9 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
     by, reason, level = _check_mix_args(by, reason, correction, level, min_n, n_boot)
     controls = as_list(controls)
     messages: list = []
-    rows, cluster = _cluster_rows(responses, cluster, messages)
-    table, sc = _load_table(rows, [by, reason], _SPECS["csat"], scale, satisfied, cluster=cluster)
+    rows, table, sc = _clustered_table(responses, [by, reason], _SPECS["csat"], scale, satisfied, cluster, messages,
+                                       "mix_adjusted_gaps")
     cluster = table.cluster  # a score table passed with a cluster key keeps it
-    _check_unweighted_clustered(table, "mix_adjusted_gaps")
-    if rows is not responses:
-        _note_missing_clusters(table, messages)
     return _mix(rows, table, sc, by=by, reason=reason, reference_mix=reference_mix, controls=controls,
                 cluster=cluster, model=model, level=level, correction=correction, min_n=min_n, groups=groups,
                 n_boot=n_boot, seed=seed, messages=messages)
@@ -2156,12 +2163,8 @@ def decompose_gap(responses, a, b, *, by: str = "channel", reason: str = "contac
     level = _check_level(level)
     check_range("n_boot", n_boot, 100, None)
     notes: list = []
-    rows, cluster = _cluster_rows(responses, cluster, notes)
-    table, sc = _load_table(rows, [by, reason], _SPECS["csat"], scale, satisfied, cluster=cluster)
-    _check_unweighted_clustered(table, "decompose_gap")
-    if rows is not responses:
-        _note_missing_clusters(table, notes)
-    responses = rows
+    responses, table, sc = _clustered_table(responses, [by, reason], _SPECS["csat"], scale, satisfied, cluster, notes,
+                                            "decompose_gap")
     groups = _all_groups(responses, table, by, None)
     for g in (a, b):
         if g not in groups:
@@ -2444,11 +2447,8 @@ def reason_channel_matrix(responses, *, by: str = "channel", reason: str = "cont
     check_range("shift_share", shift_share, 0, 1)
     check_choice("correction", correction, list(CORRECTIONS))
     messages: list = []
-    rows, cluster = _cluster_rows(responses, cluster, messages)
-    table, sc = _load_table(rows, [by, reason], _SPECS["csat"], scale, satisfied, cluster=cluster)
-    _check_unweighted_clustered(table, "reason_channel_matrix")
-    if rows is not responses:
-        _note_missing_clusters(table, messages)
+    rows, table, sc = _clustered_table(responses, [by, reason], _SPECS["csat"], scale, satisfied, cluster, messages,
+                                       "reason_channel_matrix")
     return _reason_channel(rows, table, sc, by=by, reason=reason, min_n=min_n, level=level,
                            correction=correction, shift_share=shift_share, groups=groups, messages=messages)
 
