@@ -80,7 +80,8 @@ def _cell_times(ipynb: Path) -> list[tuple[float, str]]:
         duration = (cell.get("metadata", {}).get("papermill") or {}).get("duration")
         if cell.get("cell_type") == "code" and duration:
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            first = next((ln.strip() for ln in src.splitlines() if ln.strip() and not ln.startswith("#")), "")
+            lines = [ln.strip() for ln in src.splitlines() if ln.strip() and not ln.startswith(("#", "%"))]
+            first = "; ".join(lines)
             out.append((float(duration), first[:70]))
     return out
 
@@ -119,7 +120,7 @@ def main(argv=None) -> int:
         print(f"{'  fixed: papermill + kernel start + nbconvert':<52}{t_fixed:8.2f} s  {t_fixed / t_full:4.0%}")
         print(f"{'  csatkit work (difference)':<52}{t_own:8.2f} s  {t_own / t_full:4.0%}")
         t_imp = _import_cost()
-        print(f"{'    of which importing pandas, matplotlib, scipy,':<52}")
+        print("    of which importing pandas, matplotlib, scipy,")
         print(f"{'    statsmodels (timed alone, for reference)':<52}{t_imp:8.2f} s")
         print()
         print("slowest cells of the quarterly notebook (papermill's cell durations):")
