@@ -241,7 +241,7 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
     if nonnum.any():
         pos = np.flatnonzero(nonnum.to_numpy())[0]
         raise InputError(
-            f"Column {score!r} holds {_show(data[score].iloc[pos])} (row {data.index[pos]}), not a number; "
+            f"Column {score!r} holds {_show(data[score].iloc[pos])} (index label {_show(data.index[pos])}), not a number; "
             "load the data with csatkit.read_responses, which maps labels to points."
         )
     answered = scores.notna().to_numpy()
@@ -249,7 +249,7 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
     if off.any():
         pos = np.flatnonzero(off)[0]
         raise InputError(
-            f"Column {score!r} holds {_show(scores.iloc[pos])} (row {data.index[pos]}), which is not a point of "
+            f"Column {score!r} holds {_show(scores.iloc[pos])} (index label {_show(data.index[pos])}), which is not a point of "
             f"scale {sc.name!r} {list(sc.points)}; load the data with csatkit.read_responses to exclude such rows."
         )
     for k in keys:
@@ -257,7 +257,7 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
             pos = np.flatnonzero(data[k].isna().to_numpy())[0]
             if k in PERIOD_KEYS and k not in responses.columns:
                 raise InputError(
-                    f"Cannot assign a {k} to row {data.index[pos]}: its 'interaction_at' is missing; "
+                    f"Cannot assign a {k} to the row with index label {_show(data.index[pos])}: its 'interaction_at' is missing; "
                     "drop the rows without a timestamp or group without a period key."
                 )
             if data[k].isna().all():
@@ -266,7 +266,7 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
                     "map it with a column map or group by another key."
                 )
             raise InputError(
-                f"Group key {k!r} is missing in row {data.index[pos]}; fill it (e.g. 'unknown') or drop those rows."
+                f"Group key {k!r} is missing in the row with index label {_show(data.index[pos])}; fill it (e.g. 'unknown') or drop those rows."
             )
     frame = data.loc[answered, keys].copy() if keys else pd.DataFrame(index=data.index[answered])
     frame["score"] = scores[answered].astype(int).to_numpy()

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ._validate import as_list, check_choice, check_columns, check_range
-from .counts import ScoreTable, select_scale, tabulate, _derive_periods
+from .counts import ScoreTable, _derive_periods, _show, select_scale, tabulate
 from .exceptions import InputError, ParameterError
 from .intervals import (
     NPS_METHODS,
@@ -512,7 +512,7 @@ def _flag_column(frame: pd.DataFrame, column: str) -> np.ndarray:
     s = frame[column]
     if s.isna().any():
         pos = int(np.flatnonzero(s.isna().to_numpy())[0])
-        raise InputError(f"FCR: column {column!r} has missing values (first in row {frame.index[pos]}); "
+        raise InputError(f"FCR: column {column!r} has missing values (first at index label {_show(frame.index[pos])}); "
                          "drop or fill those contacts first.")
     if pd.api.types.is_bool_dtype(s.dtype):
         return s.to_numpy(dtype=bool)
@@ -520,7 +520,7 @@ def _flag_column(frame: pd.DataFrame, column: str) -> np.ndarray:
     bad = ~text.isin(_TRUE | _FALSE)
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"FCR: column {column!r} holds {s.iloc[pos]!r} (row {frame.index[pos]}); expected "
+        raise InputError(f"FCR: column {column!r} holds {s.iloc[pos]!r} (index label {_show(frame.index[pos])}); expected "
                          "true/false, yes/no or 1/0.")
     return text.isin(_TRUE).to_numpy()
 

@@ -185,7 +185,7 @@ class Scale:
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             where = f" in column {column!r}" if column else ""
             raise ScaleError(
-                f"Value {raw.iloc[pos]!r}{where} (row {pos}) is not a point or label of scale {self.name!r}; "
+                f"Value {raw.iloc[pos]!r}{where} (position {pos}, counting from 0) is not a point or label of scale {self.name!r}; "
                 f"known points {list(self.points)} and labels {self.known_labels()}."
             )
         return points

@@ -190,7 +190,7 @@ def test_several_scales_need_a_choice():
 
 def test_score_off_the_scale_is_an_error_naming_the_row():
     df = pd.DataFrame({"score": [5, 9], "scale": "likert5"})
-    with pytest.raises(InputError, match=r"holds 9 \(row 1\).*not a point of scale 'likert5'"):
+    with pytest.raises(InputError, match=r"holds 9 \(index label 1\).*not a point of scale 'likert5'"):
         csat(df)
 
 
