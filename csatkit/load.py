@@ -869,9 +869,15 @@ def _read_csv_arrow(path: Path, enc: str, sep: str, lines: list[str], lead: int,
 
 def _line_count(path: Path) -> int:
     """Lines of a file ending in LF or CRLF (or CR alone, when it has no LF); a last line without its end counts."""
-    data = path.read_bytes()
-    end = b"\n" if b"\n" in data else b"\r"
-    return data.count(end) + (0 if not data or data.endswith(end) else 1)
+    lf = cr = 0
+    last = b""
+    with open(path, "rb") as fh:  # in chunks: no second copy of a large file in memory
+        for chunk in iter(lambda: fh.read(1 << 24), b""):
+            lf += chunk.count(b"\n")
+            cr += chunk.count(b"\r")
+            last = chunk[-1:]
+    end, count = (b"\n", lf) if lf else (b"\r", cr)
+    return count + (0 if not last or last == end else 1)
 
 
 def _last_record_closed(path: Path, sep: str) -> bool:
