@@ -68,13 +68,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.proportion import (
-    confint_proportions_2indep,
-    proportion_effectsize,
-    test_proportions_2indep,
+from ._dist import (
+    chi2_independence,
+    chi2_sf,
+    cohens_h,
+    logit_fit,
+    newcombe_diff_interval,
+    norm_cdf,
+    norm_isf,
+    norm_ppf,
+    norm_sf,
+    score_test_equal_proportions,
+    t_ppf,
+    t_sf,
 )
-
 from ._validate import as_list, check_choice, check_columns, check_range
 from .counts import ScoreTable, select_scale, tabulate
 from .exceptions import InputError, ParameterError, StatisticalWarning
@@ -349,7 +356,7 @@ def minimum_detectable_difference(n_a, n_b, p, *, alpha: float = 0.05, power: fl
     check_range("power", power, 0, 1, inclusive=False)
     n_a, n_b, p = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (n_a, n_b, p)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        h = (stats.norm.isf(alpha / 2) + stats.norm.ppf(power)) * np.sqrt(1 / n_a + 1 / n_b)
+        h = (norm_isf(alpha / 2) + norm_ppf(power)) * np.sqrt(1 / n_a + 1 / n_b)
     phi = 2 * np.arcsin(np.sqrt(np.clip(p, 0, 1)))
     h = np.minimum(h, np.pi)
     lo = phi - h / 2
@@ -370,10 +377,10 @@ def power_two_proportions(p_a, p_b, n_a, n_b, *, alpha: float = 0.05):
     ``NormalIndPower().power(h, n_a, alpha, ratio=n_b / n_a)`` (tested).
     """
     check_range("alpha", alpha, 0, 1, inclusive=False)
-    h = np.abs(proportion_effectsize(np.asarray(p_a, dtype=float), np.asarray(p_b, dtype=float)))
+    h = np.abs(cohens_h(np.asarray(p_a, dtype=float), np.asarray(p_b, dtype=float)))
     se = np.sqrt(1 / np.asarray(n_a, dtype=float) + 1 / np.asarray(n_b, dtype=float))
-    z = stats.norm.isf(alpha / 2)
-    return stats.norm.cdf(h / se - z) + stats.norm.cdf(-h / se - z)
+    z = norm_isf(alpha / 2)
+    return norm_cdf(h / se - z) + norm_cdf(-h / se - z)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,16 +398,16 @@ def _two_proportions(xa, na, xb, nb, level: float) -> dict:
                                           "pooled")}
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = test_proportions_2indep(xa.ravel(), na.ravel(), xb.ravel(), nb.ravel(), method="score",
-                                      correction=False)
-        low, high = confint_proportions_2indep(xa.ravel(), na.ravel(), xb.ravel(), nb.ravel(), method="newcomb",
-                                               alpha=1 - level)
+        # statsmodels' test_proportions_2indep(method="score", correction=False) and
+        # confint_proportions_2indep(method="newcomb"), in closed form (csatkit._dist)
+        z, p = score_test_equal_proportions(xa, na, xb, nb, correction=False)
+        low, high = newcombe_diff_interval(xa, na, xb, nb, alpha=1 - level)
         pa, pb = xa / na, xb / nb
         pooled = (xa + xb) / (na + nb)
         se = np.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)
-        h = proportion_effectsize(pa, pb)
-    z = np.asarray(res.statistic, dtype=float).reshape(shape)
-    p = np.asarray(res.pvalue, dtype=float).reshape(shape)
+        h = cohens_h(pa, pb)
+    z = np.asarray(z, dtype=float).reshape(shape)
+    p = np.asarray(p, dtype=float).reshape(shape)
     degenerate = (pooled <= 0) | (pooled >= 1)
     z = np.where(degenerate, 0.0, z)
     p = np.where(degenerate, 1.0, p)
@@ -517,7 +524,7 @@ def _ordinal_pair(ca: np.ndarray, cb: np.ndarray) -> dict:
         s = np.sqrt(na * nb / 12 * ((big_n + 1) - tie_term / (big_n * (big_n - 1))))
         u = np.maximum(u_a, na * nb - u_a)
         z = (u - na * nb / 2 - 0.5) / s
-        p = np.minimum(2 * stats.norm.sf(z), 1.0)
+        p = np.minimum(2 * norm_sf(z), 1.0)
     p = np.where(s > 0, p, 1.0)
     z = np.where(s > 0, z, 0.0)
     return {"u": u_a, "delta": delta, "statistic": z, "p_value": p}
@@ -547,7 +554,7 @@ def _omnibus(kind: str, counts: np.ndarray, values: np.ndarray) -> dict:
         if table.shape[1] < 2:
             base.update(statistic=0.0, df=float(k - 1), p_value=1.0, effect_size=0.0, flag="no_variation")
             return base
-        chi2, p, dof, expected = stats.chi2_contingency(table, correction=False)
+        chi2, p, dof, expected = chi2_independence(table)  # = scipy.stats.chi2_contingency(correction=False)
         flag = "small_expected" if (expected < 5).any() else ""
         base.update(statistic=float(chi2), df=float(dof), p_value=float(p),
                     effect_size=_cramers_v(chi2, n, *table.shape), flag=flag)
@@ -563,7 +570,7 @@ def _omnibus(kind: str, counts: np.ndarray, values: np.ndarray) -> dict:
         base.update(statistic=0.0, df=float(k - 1), p_value=1.0, effect_size=0.0, flag="no_variation")
         return base
     h = h / tie
-    base.update(statistic=float(h), df=float(k - 1), p_value=float(stats.chi2.sf(h, k - 1)),
+    base.update(statistic=float(h), df=float(k - 1), p_value=float(chi2_sf(h, k - 1)),
                 effect_size=float(h / (n - 1)))
     return base
 
@@ -580,7 +587,7 @@ def _pairwise_arrays(kind: str, counts: np.ndarray, values: np.ndarray, factor: 
     m = len(i)
     alpha = 1 - level
     alpha_mdd = alpha / m if m else alpha
-    zq = stats.norm.isf(alpha_mdd / 2) + stats.norm.ppf(power)
+    zq = norm_isf(alpha_mdd / 2) + norm_ppf(power)
     ca, cb = counts[i], counts[j]
     na, nb = ca.sum(1), cb.sum(1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -597,7 +604,7 @@ def _pairwise_arrays(kind: str, counts: np.ndarray, values: np.ndarray, factor: 
             dd = (det[i] + det[j]) / (na + nb)
             v0 = (pp + dd - (pp - dd) ** 2) * (1 / na + 1 / nb)
             stat = np.where(v0 > 0, est / np.sqrt(v0), 0.0)
-            pval = np.where(v0 > 0, 2 * stats.norm.sf(np.abs(stat)), 1.0)
+            pval = np.where(v0 > 0, 2 * norm_sf(np.abs(stat)), 1.0)
             tri = np.column_stack([counts @ (values < 0), counts @ (values == 0), counts @ (values > 0)])
             eff = _ordinal_pair(tri[i], tri[j])["delta"]
             mdd = np.where(v0 > 0, zq * np.sqrt(v0), np.nan)
@@ -610,14 +617,14 @@ def _pairwise_arrays(kind: str, counts: np.ndarray, values: np.ndarray, factor: 
             va, vb = var[i] / na, var[j] / nb
             se = np.sqrt(va + vb)
             df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
-            tq = stats.t.ppf(0.5 + level / 2, df)
+            tq = t_ppf(0.5 + level / 2, df)
             low = np.where(se > 0, est - tq * se, est)
             high = np.where(se > 0, est + tq * se, est)
             # Welch's t-test with the same statistic and df as the interval, so that p < 1 - level
             # exactly when the interval excludes 0; se = 0 with a non-zero difference is the limit t = +-inf
             stat = np.where(se > 0, est / se, np.where(se == 0, np.sign(est) * np.inf, np.nan))
             stat = np.where((se == 0) & (est == 0), 0.0, stat)
-            pval = np.where(se > 0, 2 * stats.t.sf(np.abs(stat), df),
+            pval = np.where(se > 0, 2 * t_sf(np.abs(stat), df),
                             np.where(se == 0, np.where(est == 0, 1.0, 0.0), np.nan))
             mw = _ordinal_pair(ca, cb)
             p_rank, eff = mw["p_value"], mw["delta"]
@@ -1625,7 +1632,9 @@ class MixResult:
     model : statsmodels GLMResults or None
         The logistic regression (columns of its design: ``model_columns``), fitted on the counts
         per distinct (group, reason, controls, cluster, satisfied) cell with ``freq_weights``:
-        its ``nobs`` is the number of such cells, ``wnobs`` the number of responses.
+        its ``nobs`` is the number of such cells, ``wnobs`` the number of responses. The tables
+        come from the same fit by csatkit's IRLS (:func:`csatkit._dist.logit_fit`, equal to
+        statsmodels' to rounding); the statsmodels result is built the first time it is asked for.
     cluster : str or None
         The cluster key every inference used (None: responses treated as independent).
     design_effects : DataFrame or None
@@ -1640,7 +1649,7 @@ class MixResult:
     gaps: pd.DataFrame
     weights: pd.DataFrame
     decomposition: GapDecomposition | None
-    model: object
+    _model: object = field(repr=False)
     model_columns: list
     level: float
     correction: str
@@ -1652,6 +1661,11 @@ class MixResult:
     _n_boot: int = field(default=1000, repr=False)
     cluster: str | None = None
     design_effects: pd.DataFrame | None = None
+
+    @property
+    def model(self):
+        """The logistic regression's statsmodels ``GLMResults`` (None when no model was fitted)."""
+        return None if self._model is None else self._model.results()
 
     def decompose(self, a, b, *, n_boot: int | None = None, seed=None) -> GapDecomposition:
         """Mix / performance decomposition of the raw CSAT gap a - b (see :class:`GapDecomposition`)."""
@@ -1955,7 +1969,7 @@ def _mix(responses, table: ScoreTable, sc, *, by, reason, reference_mix, control
                 pbar = (xe[ii] + xe[jj]) / (ne[ii] + ne[jj])
                 v0 = (w**2 * np.where(support, pbar * (1 - pbar) * (1 / ne[ii] + 1 / ne[jj]), 0.0)).sum(1)
                 z = np.where(v0 > 0, d / np.sqrt(v0), 0.0)
-            pv = np.where(v0 > 0, 2 * stats.norm.sf(np.abs(z)), 1.0)
+            pv = np.where(v0 > 0, 2 * norm_sf(np.abs(z)), 1.0)
             padj = adjust_pvalues(pv, correction)
             for m, (a, b) in enumerate(zip(ii, jj)):
                 gap_rows.append({"group_a": groups_l[a], "group_b": groups_l[b], "method": "standardised",
@@ -2003,11 +2017,6 @@ def _fit_margins(responses, table, sc, by, reason, controls, cluster, groups_l, 
     Fitted on counts: one row per distinct (group, reason, controls, cluster, satisfied) cell with
     its number of responses as frequency weight (see :func:`mix_adjusted_gaps`).
     """
-    # the GLM's own modules: statsmodels.api would import all of statsmodels (a third of a second)
-    from statsmodels.genmod.families import Binomial
-    from statsmodels.genmod.generalized_linear_model import GLM
-    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
-
     check_columns(responses.columns, [by, reason, "score"] + controls, where="the responses")
     ctrl = list(controls)
     mtable = table
@@ -2067,7 +2076,7 @@ def _fit_margins(responses, table, sc, by, reason, controls, cluster, groups_l, 
     if not ok:
         _warn(messages, "The model's design is rank deficient; the model-based adjustment is skipped.")
         return None
-    kwargs = {}
+    codes, factor = None, 1.0
     if cluster:
         codes = pd.factorize(data[cluster])[0]
         n_groups = len(np.unique(codes))
@@ -2075,23 +2084,23 @@ def _fit_margins(responses, table, sc, by, reason, controls, cluster, groups_l, 
             # statsmodels' CRV1 factor G/(G-1) (N-1)/(N-K) with N the responses, not the cells
             n_obs, k_par = freq.sum(), X.shape[1]
             factor = n_groups / (n_groups - 1) * (n_obs - 1) / (n_obs - k_par)
-            kwargs = {"cov_type": "cluster",
-                      "cov_kwds": {"groups": codes, "use_correction": False, "scaling_factor": factor}}
         else:
+            codes = None
             _warn(messages, f"Only one {cluster!r} value among the responses: the model's standard errors treat "
                             "responses as independent (too narrow when agents differ).")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            fit = GLM(data["y"].to_numpy(dtype=float), X, family=Binomial(), freq_weights=freq).fit(**kwargs)
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            _warn(messages, f"The logistic regression failed ({exc}); the model-based adjustment is skipped.")
-            return None
-    if any(issubclass(c_.category, PerfectSeparationWarning) for c_ in caught):
+    y = data["y"].to_numpy(dtype=float)
+    try:
+        # statsmodels' GLM(y, X, Binomial(), freq_weights=freq).fit(cov_type="cluster", ...) by the same IRLS,
+        # without importing statsmodels (see csatkit._dist); the statsmodels result is built on request
+        fit = logit_fit(y, X, freq, groups=codes, scaling_factor=factor)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        _warn(messages, f"The logistic regression failed ({exc}); the model-based adjustment is skipped.")
+        return None
+    if fit.perfect:
         _warn(messages, "Perfect separation in the logistic regression (a reason or control where every response "
                         "is satisfied, or none): its coefficients are unstable, the margins remain usable.")
-    beta = np.asarray(fit.params)
-    cov = np.asarray(fit.cov_params())
+    beta = fit.params
+    cov = fit.cov
     # reference population weights a_i, summed over the responses of each cell
     if isinstance(reference_mix, str) and reference_mix == "overall":
         a = freq / freq.sum()
@@ -2125,12 +2134,34 @@ def _fit_margins(responses, table, sc, by, reason, controls, cluster, groups_l, 
     sed = np.sqrt(np.einsum("mi,ij,mj->m", gd, cov, gd))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(sed > 0, d / sed, 0.0)
-    pv = np.where(sed > 0, 2 * stats.norm.sf(np.abs(z)), 1.0)
+    pv = np.where(sed > 0, 2 * norm_sf(np.abs(z)), 1.0)
     padj = adjust_pvalues(pv, correction)
     gaps = [{"group_a": groups_l[a_], "group_b": groups_l[b_], "method": "model", "estimate": 100 * d[m],
              "ci_low": 100 * (d[m] - zc * sed[m]), "ci_high": 100 * (d[m] + zc * sed[m]), "se": 100 * sed[m],
              "p_value": pv[m], "p_adj": padj[m], "flag": ""} for m, (a_, b_) in enumerate(zip(ii, jj))]
-    return fit, cols, rows, gaps
+    return _GLMModel(y, X, freq, codes, factor, fit), cols, rows, gaps
+
+
+class _GLMModel:
+    """The mix model as fitted for the report, and its statsmodels ``GLMResults``, built on first use."""
+
+    def __init__(self, y, X, freq, groups, factor, fit):
+        self.y, self.X, self.freq, self.groups, self.factor, self.fit = y, X, freq, groups, factor, fit
+        self._results = None
+
+    def results(self):
+        if self._results is None:
+            from statsmodels.genmod.families import Binomial
+            from statsmodels.genmod.generalized_linear_model import GLM
+
+            kwargs = {}
+            if self.groups is not None:
+                kwargs = {"cov_type": "cluster",
+                          "cov_kwds": {"groups": self.groups, "use_correction": False, "scaling_factor": self.factor}}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the warnings were given when the model was fitted
+                self._results = GLM(self.y, self.X, family=Binomial(), freq_weights=self.freq).fit(**kwargs)
+        return self._results
 
 
 def decompose_gap(responses, a, b, *, by: str = "channel", reason: str = "contact_reason", scale=None,
@@ -2209,7 +2240,7 @@ def _mix_findings(res: MixResult) -> list[str]:
                    f"{'is' if n_sig_std == 1 else 'are'} after standardising the contact-reason mix{clu}.")
     mod = g[g["method"] == "model"]
     if not mod.empty:
-        clustered = res.model is not None and getattr(res.model, "cov_type", "") == "cluster"
+        clustered = res._model is not None and res._model.fit.cov_type == "cluster"
         how = f"standard errors clustered by {res.cluster}" if clustered else \
             "standard errors treating responses as independent"
         out.append(f"The logistic regression with contact reason as control finds {int(mod['significant'].sum())} of "
@@ -2711,7 +2742,7 @@ def compare_gaps(current: GapResult, previous: GapResult, *, period=None, compar
         pairs = pd.DataFrame({
             "group_a": cur["group_a"].to_numpy()[ci], "group_b": cur["group_b"].to_numpy()[ci], "gap_current": g_now,
             "gap_previous": g_then, "estimate": d, "ci_low": d - zc * se, "ci_high": d + zc * se, "se": se,
-            "p_value": np.where(se > 0, 2 * stats.norm.sf(np.abs(z)), 1.0),
+            "p_value": np.where(se > 0, 2 * norm_sf(np.abs(z)), 1.0),
             "flag": [_join_flags(x, y) for x, y in zip(flags_c, flags_p)],
         }, columns=first)
     else:
@@ -2746,7 +2777,7 @@ def compare_gaps(current: GapResult, previous: GapResult, *, period=None, compar
         se = np.sqrt(ce["se"].to_numpy(dtype=float)[ic] ** 2 + pe["se"].to_numpy(dtype=float)[ip] ** 2)
         lo, hi = d - zc * se, d + zc * se
         with np.errstate(divide="ignore", invalid="ignore"):
-            pv = np.where(se > 0, 2 * stats.norm.sf(np.abs(d / se)), 1.0)
+            pv = np.where(se > 0, 2 * norm_sf(np.abs(d / se)), 1.0)
     gcols = [by, "estimate_current", "estimate_previous", "estimate", "ci_low", "ci_high", "p_value", "flag"]
     if common:
         fc, fp = ce["flag"].to_numpy()[ic], pe["flag"].to_numpy()[ip]

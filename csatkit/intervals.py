@@ -18,9 +18,8 @@ Kish, L. (1965). Survey Sampling. Wiley.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
+from ._dist import norm_ppf, t_ppf, wilson_interval
 from ._validate import check_choice, check_range
 
 __all__ = [
@@ -48,7 +47,7 @@ NPS_METHODS = ("wald", "adjusted_wald")
 def z_value(level: float) -> float:
     """Two-sided standard normal quantile for a confidence level, e.g. 1.95996 for 0.95."""
     check_range("level", level, 0, 1, inclusive=False)
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return float(norm_ppf(0.5 + level / 2))
 
 
 def proportion_ci(count, nobs, *, level: float = 0.95, method: str = "wilson"):
@@ -72,7 +71,12 @@ def proportion_ci(count, nobs, *, level: float = 0.95, method: str = "wilson"):
         c = np.broadcast_to(count, low.shape)[ok]
         n = np.broadcast_to(nobs, low.shape)[ok]
         c = np.clip(c, 0, n)
-        lo, hi = proportion_confint(c, n, alpha=1 - level, method=PROPORTION_METHODS[method])
+        if method == "wilson":
+            lo, hi = wilson_interval(c, n, alpha=1 - level)  # closed form (csatkit._dist), as statsmodels'
+        else:
+            from statsmodels.stats.proportion import proportion_confint
+
+            lo, hi = proportion_confint(c, n, alpha=1 - level, method=PROPORTION_METHODS[method])
         low[ok] = np.clip(lo, 0, 1)
         high[ok] = np.clip(hi, 0, 1)
     return low, high
@@ -121,7 +125,7 @@ def mean_ci(mean, se, df, *, level: float = 0.95):
     mean, se, df = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (mean, se, df))
     ok = df >= 1
     t = np.full(np.broadcast(mean, df).shape, np.nan)
-    t[np.broadcast_to(ok, t.shape)] = stats.t.ppf(0.5 + level / 2, np.broadcast_to(df, t.shape)[np.broadcast_to(ok, t.shape)])
+    t[np.broadcast_to(ok, t.shape)] = t_ppf(0.5 + level / 2, np.broadcast_to(df, t.shape)[np.broadcast_to(ok, t.shape)])
     return mean - t * se, mean + t * se
 
 

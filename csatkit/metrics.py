@@ -201,7 +201,7 @@ def csat(data, by=None, *, scale=None, satisfied=None, level: float = 0.95, meth
     level : float
         Confidence level.
     method : {"wilson", "agresti_coull", "jeffreys", "clopper_pearson", "bootstrap"}
-        Interval method (the first four through statsmodels' ``proportion_confint``).
+        Interval method (the first four as statsmodels' ``proportion_confint`` computes them).
     weight : str, optional
         Column of survey weights; the interval then uses Kish's effective n.
     cluster : str, optional

@@ -40,10 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats import multitest as _multitest
-from statsmodels.stats import proportion as _smprop
-
+from ._dist import newcombe_diff_interval, norm_ppf, norm_sf, score_test_equal_proportions, t_ppf, t_sf
 from ._validate import as_list, check_choice, check_columns, check_range
 from .counts import ScoreTable, select_scale
 from .exceptions import InputError, ParameterError
@@ -251,15 +248,14 @@ def _quiet(fn, *args, **kwargs):
 def _diff_proportion(x1, n1, x2, n2, level):
     """Change in percentage points (1 = current), Newcombe CI, score-test p, Cohen's h."""
     p1, p2 = x1 / n1, x2 / n2
-    low, high = _quiet(_smprop.confint_proportions_2indep, x1, n1, x2, n2, method="newcomb", compare="diff",
-                       alpha=1 - level)
+    # statsmodels' confint_proportions_2indep(method="newcomb") and test_proportions_2indep(method="score"),
+    # in closed form (csatkit._dist)
+    low, high = _quiet(newcombe_diff_interval, x1, n1, x2, n2, alpha=1 - level)
     pooled = (x1 + x2) / (n1 + n2)
     if pooled <= 0 or pooled >= 1:
         p_value = 1.0  # both periods all satisfied (or none): no difference is observable
     else:
-        res = _quiet(_smprop.test_proportions_2indep, x1, n1, x2, n2, method="score", compare="diff",
-                     alternative="two-sided")
-        p_value = float(res.pvalue)
+        p_value = float(_quiet(score_test_equal_proportions, x1, n1, x2, n2, correction=True)[1])
     h = 2 * math.asin(math.sqrt(min(max(p1, 0), 1))) - 2 * math.asin(math.sqrt(min(max(p2, 0), 1)))
     return 100 * (p1 - p2), 100 * float(low), 100 * float(high), p_value, h
 
@@ -269,17 +265,15 @@ def _diff_normal(e1, se1, e2, se2, level, df=None):
     diff = e1 - e2
     se = math.sqrt(se1**2 + se2**2)
     if df is None:
-        q = stats.norm.ppf(0.5 + level / 2)
-        dist = stats.norm
-        args = ()
+        q = float(norm_ppf(0.5 + level / 2))
     else:
-        q = stats.t.ppf(0.5 + level / 2, df)
-        dist = stats.t
-        args = (df,)
+        q = float(t_ppf(0.5 + level / 2, df))
     if se == 0:
         p_value = 1.0 if diff == 0 else np.nan
+    elif df is None:
+        p_value = float(2 * norm_sf(abs(diff) / se))
     else:
-        p_value = float(2 * dist.sf(abs(diff) / se, *args))
+        p_value = float(2 * t_sf(abs(diff) / se, df))
     return diff, diff - q * se, diff + q * se, p_value
 
 
@@ -399,7 +393,9 @@ def _compare_tables(table: pd.DataFrame, keys: list[str], freq: str, metric: str
     p_adj = p.copy()
     ok = np.isfinite(p)
     if adjust is not None and ok.sum() > 1:
-        p_adj[ok] = _multitest.multipletests(p[ok], method=adjust)[1]
+        from statsmodels.stats.multitest import multipletests
+
+        p_adj[ok] = multipletests(p[ok], method=adjust)[1]
     out["p_adj"] = p_adj
     out["effect_size"] = res["effect_size"].astype(float)
     out["method"] = COMPARE_METRICS.get(metric, "newcombe" if _kind_of(metric) == "pct" else "wald")
