@@ -950,8 +950,11 @@ def executive_summary(responses: pd.DataFrame, period, *, compare_to=None, targe
     unanswered = "score" in responses.columns and responses["score"].isna().any()
     rows = responses
     if "interaction_at" in responses.columns and cur.freq not in responses.columns:
-        # every comparison below uses the rows of the two periods only: select them once
-        rows = _with_period(responses, cur.freq, cur.fy_start, [cur.label, prev.label]).drop(columns=cur.freq)
+        # every comparison below uses the rows of the two periods only, and these columns: select them once
+        used = ["interaction_at", "score", "scale", "response_id", "customer_id"] + \
+            [c for c in (weight, cluster) if c is not None]
+        rows = _with_period(responses, cur.freq, cur.fy_start, [cur.label, prev.label],
+                            columns=used).drop(columns=cur.freq)
     if "csat" in kinds:
         parts.append(compare_periods(rows, cur, prev, metric="csat", scale=csat_scale, **common))
     if "nps" in kinds:
