@@ -213,12 +213,22 @@ class ReportContext:
         """Responses to the CSAT question in the period (answered or not)."""
         return self._memo(("csat", self.scale.name, self.period), lambda: _on_scale(self.current, self.scale))
 
-    def _compared_rows(self, csat_only: bool) -> pd.DataFrame:
-        """Responses of the period and of the one compared with (CSAT question only when ``csat_only``)."""
+    def _compared_rows(self, csat_only: bool, columns: list | None = None) -> pd.DataFrame:
+        """Responses of the period and of the one compared with (CSAT question only when ``csat_only``).
+
+        Only ``columns`` (those present; None: all): the others are not copied for the selected rows.
+        """
         def both():
-            parts = [self.csat_rows, _on_scale(self.prior, self.scale)] if csat_only else [self.current, self.prior]
+            rows = self.responses
+            if columns is not None:
+                rows = rows[[c for c in dict.fromkeys(columns) if c in rows.columns]]
+            parts = [filter_period(rows, self.period), filter_period(rows, self.previous)]
+            if csat_only:
+                parts = [_on_scale(p, self.scale) for p in parts]
             return pd.concat(parts) if len(parts[1]) else parts[0]
-        return self._memo(("compared", csat_only, self.scale.name, self.period, self.previous), both)
+        key = ("compared", csat_only, None if columns is None else tuple(columns), self.scale.name, self.period,
+               self.previous)
+        return self._memo(key, both)
 
     @property
     def current_contacts(self) -> pd.DataFrame | None:
@@ -525,8 +535,10 @@ def _gap_report(ctx: ReportContext, metric: str, reference_mix: str, cluster: st
 
     key = ("gaps", metric, reference_mix, cluster)
     if key not in ctx.cache:
-        # the gap analysis reads the two periods compared only
-        rows = ctx._compared_rows(csat_only=metric in ("csat", "mean_score"))
+        # the gap analysis reads the two periods compared only, and these columns (gaps_section's defaults)
+        rows = ctx._compared_rows(csat_only=metric in ("csat", "mean_score"),
+                                  columns=["channel", "contact_reason", "score", "scale", "interaction_at",
+                                           *([cluster] if cluster else [])])
         if cluster and cluster not in rows.columns:
             cluster = None
         ctx.cache[key] = gaps.gaps_section(
