@@ -1863,7 +1863,8 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
     against 24-37% without the correction). Read ``few_clusters`` rows with that in mind.
 
     **Model-based**: ``satisfied ~ C(by) + C(reason) [+ C(controls)]``, a binomial GLM
-    (``statsmodels.api.GLM``) with standard errors clustered by ``cluster``. Per group, the
+    (``statsmodels.api.GLM``'s IRLS fit, computed by :func:`csatkit._dist.logit_fit`; the
+    statsmodels result is ``MixResult.model``) with standard errors clustered by ``cluster``. Per group, the
     predictive margin is the mean predicted CSAT when every response of the reference population
     is given that group (the reference population follows ``reference_mix``: all responses, one
     channel's, or rows reweighted to the given mix); standard errors by the delta method,
