@@ -687,10 +687,8 @@ class _Raw:
     value_labels: dict = field(default_factory=dict)
 
 
-def _detect_encoding(path: Path) -> tuple[str, str]:
-    """(encoding, how it was found): byte-order mark, else UTF-8 if the whole file decodes, else cp1252/latin-1."""
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
+def _encoding_from_head(head: bytes) -> tuple[str, str] | None:
+    """(encoding, how it was found) when the file's first bytes decide it (a byte-order mark, NUL bytes), else None."""
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return "utf-32", "UTF-32 byte-order mark"
     if head.startswith(codecs.BOM_UTF8):
@@ -703,6 +701,23 @@ def _detect_encoding(path: Path) -> tuple[str, str]:
         if zeros_odd > zeros_even:
             return "utf-16-le", "NUL bytes, no byte-order mark: guessed UTF-16 LE"
         return "utf-16-be", "NUL bytes, no byte-order mark: guessed UTF-16 BE"
+    return None
+
+
+def _read_head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(4096)
+
+
+#: How :func:`_detect_encoding` describes a file that decodes as UTF-8 throughout.
+_VALID_UTF8 = ("utf-8", "valid UTF-8")
+
+
+def _detect_encoding(path: Path) -> tuple[str, str]:
+    """(encoding, how it was found): byte-order mark, else UTF-8 if the whole file decodes, else cp1252/latin-1."""
+    found = _encoding_from_head(_read_head(path))
+    if found is not None:
+        return found
     for enc in ("utf-8", "cp1252"):
         dec = codecs.getincrementaldecoder(enc)()
         try:
@@ -712,7 +727,7 @@ def _detect_encoding(path: Path) -> tuple[str, str]:
                 dec.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-        return enc, ("valid UTF-8" if enc == "utf-8" else "not valid UTF-8: read as Windows-1252 (cp1252)")
+        return _VALID_UTF8 if enc == "utf-8" else (enc, "not valid UTF-8: read as Windows-1252 (cp1252)")
     return "latin-1", "neither UTF-8 nor Windows-1252: read as Latin-1"
 
 
@@ -851,8 +866,10 @@ def _read_csv_arrow(path: Path, enc: str, sep: str, lines: list[str], lead: int,
             # records end at line breaks (checked below), which lets pyarrow split the file between threads
             parse_options=pcsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True, escape_char=False,
                                             newlines_in_values=False, ignore_empty_lines=False),
+            # check_utf8 (the default, made explicit): _read_csv_utf8_first relies on every value being checked
             convert_options=pcsv.ConvertOptions(column_types={n: pa.large_string() for n in names}, null_values=[""],
-                                                strings_can_be_null=True, quoted_strings_can_be_null=True),
+                                                strings_can_be_null=True, quoted_strings_can_be_null=True,
+                                                check_utf8=True),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError, OSError):
         return None
@@ -867,15 +884,19 @@ def _read_csv_arrow(path: Path, enc: str, sep: str, lines: list[str], lead: int,
     return table.to_pandas(types_mapper=lambda t: text if t in (pa.string(), pa.large_string()) else None)
 
 
-def _line_count(path: Path) -> int:
+def _line_count(path: Path, chunk_size: int = 1 << 22) -> int:
     """Lines of a file ending in LF or CRLF (or CR alone, when it has no LF); a last line without its end counts."""
     lf = cr = 0
     last = b""
-    with open(path, "rb") as fh:  # in chunks: no second copy of a large file in memory
-        for chunk in iter(lambda: fh.read(1 << 24), b""):
-            lf += chunk.count(b"\n")
-            cr += chunk.count(b"\r")
-            last = chunk[-1:]
+    buf = bytearray(chunk_size)  # read in chunks into one buffer: no second copy of a large file in memory
+    with open(path, "rb") as fh:
+        while size := fh.readinto(buf):
+            # numpy compares the bytes a vector at a time, several times faster than bytes.count
+            chunk = np.frombuffer(buf, dtype=np.uint8, count=size)
+            lf += int(np.count_nonzero(chunk == 10))
+            if not lf:  # CR counts only in a file without LF
+                cr += int(np.count_nonzero(chunk == 13))
+            last = bytes(buf[size - 1:size])
     end, count = (b"\n", lf) if lf else (b"\r", cr)
     return count + (0 if not last or last == end else 1)
 
@@ -897,26 +918,19 @@ def _last_record_closed(path: Path, sep: str) -> bool:
     return True
 
 
-def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataFrame:
-    if encoding is None:
-        enc, how = _detect_encoding(path)
-    else:
-        enc, how = encoding, "given"
-    try:
-        with open(path, encoding=enc, newline="") as fh:
-            sample = fh.read(_SAMPLE_CHARS)
-    except LookupError:
-        raise ParameterError(f"The value for `encoding` must be a codec Python knows, but {encoding!r} was passed.") from None
-    except UnicodeError as exc:
-        raise DataFileError(
-            f"{shown} could not be decoded as {enc} ({_one_line(exc)}); pass encoding=, e.g. encoding='cp1252'."
-        ) from None
+def _sample_lines(path: Path, enc: str) -> list[str]:
+    """The file's first lines decoded as ``enc`` (a last line cut by the end of the sample left out)."""
+    with open(path, encoding=enc, newline="") as fh:
+        sample = fh.read(_SAMPLE_CHARS)
     sample = sample.lstrip("\ufeff")
     lines = sample.splitlines()
     if len(sample) == _SAMPLE_CHARS and len(lines) > 1:
         lines = lines[:-1]
-    if not any(ln.strip() for ln in lines):
-        raise DataFileError(f"{shown} is empty (no header, no rows)")
+    return lines
+
+
+def _layout(path: Path, lines: list[str], sep) -> tuple[str, str, int]:
+    """(delimiter, how it was found, blank lines before the header) from the file's first lines."""
     if sep is None:
         sep = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(lines)
         sep_how = "detected"
@@ -927,15 +941,77 @@ def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataF
         if ln.strip().strip(sep).strip():
             break
         lead += 1
+    return sep, sep_how, lead
+
+
+def _read_csv_utf8_first(path: Path, sep) -> tuple[pd.DataFrame | None, tuple | None]:
+    """The file read by pyarrow's reader as UTF-8 before its encoding is known, when the reader takes it.
+
+    Returns (frame, (lines, sep, sep_how, lead)), or (None, what was tried): the layout of the
+    attempt that declined (the caller need not read the file with the same arguments again), or None
+    when nothing was read.
+
+    Why the frame settles the encoding: deciding UTF-8 takes decoding the whole file
+    (:func:`_detect_encoding`), but a file pyarrow's reader takes is valid UTF-8 throughout. The
+    reader checks the UTF-8 of every value (``check_utf8``; all columns are strings), the header
+    names are decoded strictly (``Table.column_names``, compared with the names :mod:`csv` finds in
+    the strictly decoded sample), and every other byte is a delimiter (pyarrow takes only an ASCII
+    one), a quote or a line end, all ASCII. Valid pieces joined by ASCII bytes are valid UTF-8, so
+    :func:`_detect_encoding` would have said ``utf-8`` (``valid UTF-8``), and :func:`_read_csv` would
+    have made this very call. When the reader declines, the caller detects the encoding as before.
+    """
+    try:
+        lines = _sample_lines(path, "utf-8")
+    except UnicodeError:
+        return None, None
+    if not any(ln.strip() for ln in lines):
+        return None, None  # an empty file: reported by the usual path, in the encoding it detects
+    layout = _layout(path, lines, sep)
+    try:
+        df = _read_csv_arrow(path, "utf-8", layout[0], lines, layout[2])
+    except Exception:  # noqa: BLE001 - whatever the reader raises, the usual path raises (or not) as before
+        return None, None
+    return df, (lines, *layout)
+
+
+def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataFrame:
+    declined = None  # the layout of a UTF-8 attempt of pyarrow's reader that declined
+    if encoding is not None:
+        enc, how = encoding, "given"
+    elif (found := _encoding_from_head(_read_head(path))) is not None:
+        enc, how = found
+    else:
+        # no byte-order mark nor NUL bytes: UTF-8 if the whole file decodes, which pyarrow's reader,
+        # when it takes the file, shows without a pass of its own
+        df, tried = _read_csv_utf8_first(path, sep)
+        if df is not None:
+            _, sep, sep_how, lead = tried
+            _note_csv(ledger, *_VALID_UTF8, sep, sep_how, False, lead)
+            return df
+        declined = tried
+        enc, how = _detect_encoding(path)
+    try:
+        lines = _sample_lines(path, enc)
+    except LookupError:
+        raise ParameterError(f"The value for `encoding` must be a codec Python knows, but {encoding!r} was passed.") from None
+    except UnicodeError as exc:
+        raise DataFileError(
+            f"{shown} could not be decoded as {enc} ({_one_line(exc)}); pass encoding=, e.g. encoding='cp1252'."
+        ) from None
+    if not any(ln.strip() for ln in lines):
+        raise DataFileError(f"{shown} is empty (no header, no rows)")
+    sep, sep_how, lead = _layout(path, lines, sep)
     kwargs = dict(
         sep=sep, encoding=enc, dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=False,
         skiprows=lead or None, index_col=False,
     )
     if len(sep) > 1:
         kwargs["engine"] = "python"
+    # pyarrow's reader already declined this file with these arguments: straight to pandas' reader
+    arrow = not (declined is not None and enc == "utf-8" and declined == (lines, sep, sep_how, lead))
     wide = False
     try:
-        df = _read_csv_arrow(path, enc, sep, lines, lead)
+        df = _read_csv_arrow(path, enc, sep, lines, lead) if arrow else None
         if df is None:
             df = pd.read_csv(path, **kwargs)
     except pd.errors.EmptyDataError:
@@ -971,12 +1047,16 @@ def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataF
         raise DataFileError(
             f"{shown} could not be decoded as {enc} ({_one_line(exc)}); pass encoding=, e.g. encoding='cp1252'."
         ) from None
+    _note_csv(ledger, enc, how, sep, sep_how, wide, lead)
+    return df
+
+
+def _note_csv(ledger: Ledger, enc: str, how: str, sep: str, sep_how: str, wide: bool, lead: int) -> None:
     ledger.note(f"read as delimited text: encoding {enc} ({how}), delimiter {sep!r} ({sep_how})")
     if wide:
         ledger.note("separator-only lines wider than the header read as blank rows")
     if lead:
         ledger.note(f"skipped {lead} blank line(s) before the header")
-    return df
 
 
 def _read_excel(path: Path, shown: str, sheet, ledger: Ledger) -> pd.DataFrame:
@@ -1477,12 +1557,20 @@ def _date_evidence(text: pd.Series) -> tuple[bool, bool, int]:
     return bool((a > 12).any()), bool((b > 12).any()), int(a.notna().sum())
 
 
-def _decide_dayfirst(texts: dict[str, pd.Series], dayfirst, ledger: Ledger) -> bool:
+def _decide_dayfirst(texts: dict[str, pd.Series], dayfirst, ledger: Ledger, iso: Iterable[str] = ()) -> bool:
+    """Whether d/m/y dates are read day first; ``iso`` names columns known to hold only ISO 8601 values.
+
+    An ISO value opens with a four-digit year and a dash, which the d/m/y pattern of
+    :func:`_date_evidence` cannot match: such a column gives no evidence and is not searched for any
+    (its name still appears in the notes, which name every text column).
+    """
     if dayfirst is not None:
         return bool(dayfirst)
     first = second = False
     count = 0
-    for t in texts.values():
+    for name, t in texts.items():
+        if name in iso:
+            continue
         f, s, c = _date_evidence(t)
         first, second, count = first or f, second or s, count + c
     if count == 0:
@@ -1562,6 +1650,39 @@ def _parse_one(v: str, dayfirst: bool):
     return ts, tz
 
 
+def _iso_timestamps(text: pd.Series) -> np.ndarray | None:
+    """A text column as datetime64[ns] (missing as NaT) when every value is ISO 8601 that pyarrow reads; else None.
+
+    pyarrow's cast from string to ``timestamp[ns]`` takes ``YYYY-MM-DD``, optionally followed by
+    ``T`` or a space and ``hh``, ``hh:mm``, ``hh:mm:ss`` or ``hh:mm:ss.f`` (1 to 9 digits), and checks
+    every field (month 13, 30 February, 29 February outside leap years, hour 24, second 60 and any
+    value outside the nanosecond range are refused). A value with a zone offset (``Z``, ``+01:00``)
+    is refused too, for a type without a time zone. Values in these forms have one reading, which
+    :func:`_parse_timestamps` also gives them when it reads dates month first (``dayfirst=False``:
+    the guessed format is ``%Y-%m-%d...``, and a value outside it goes to dateutil with the year
+    first), so the caller uses this result only then; day first, the guess is ``%Y-%d-%m``, which
+    reads 2024-01-02 as 1 February. A single value refused, or one outside ``_NS_LOW .. _NS_HIGH``
+    (which :func:`_parse_timestamps` excludes), and the column is left to :func:`_parse_timestamps`.
+    """
+    if not text.notna().any():
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    try:
+        arr = text.array.__arrow_array__() if getattr(text.dtype, "storage", None) == "pyarrow" else pa.array(
+            text.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+        stamps = pc.cast(arr, pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    bounds = pc.min_max(stamps)
+    if bounds["min"].value < _NS_LOW.value or bounds["max"].value > _NS_HIGH.value:
+        return None
+    return stamps.to_numpy()
+
+
 def _to_ns(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Naive datetimes as datetime64[ns]; values outside the ns range become NaT (second array: which)."""
     if getattr(values.dt, "tz", None) is not None:
@@ -1573,8 +1694,12 @@ def _to_ns(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _parse_timestamps(raw: pd.Series, text: pd.Series | None, dayfirst: bool, column: str,
-                      ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
-    """(datetime64[ns] values, mask of non-empty cells that could not be parsed)."""
+                      ledger: Ledger, iso: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(datetime64[ns] values, mask of non-empty cells that could not be parsed).
+
+    ``iso``: ``text`` already read by :func:`_iso_timestamps` (only with ``dayfirst=False``), whose
+    values are those the format guess, pandas and dateutil below would give them, at a fraction of the time.
+    """
     n = len(raw)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         if getattr(raw.dt, "tz", None) is not None:
@@ -1604,7 +1729,9 @@ def _parse_timestamps(raw: pd.Series, text: pd.Series | None, dayfirst: bool, co
             out[row_dt] = conv[codes][row_dt]
             text = text.mask(row_dt)
     nonnull = text.notna().to_numpy()
-    if nonnull.any():
+    if nonnull.any() and iso is not None:
+        out[nonnull] = iso[nonnull]  # every value read, none outside the range
+    elif nonnull.any():
         fmt = _guess_format(text, dayfirst)
         if fmt:
             work, wfmt = text, fmt
@@ -1641,11 +1768,18 @@ def _parse_timestamps(raw: pd.Series, text: pd.Series | None, dayfirst: bool, co
 def _timestamps(raw: _Raw, mapping: dict, names: Iterable[str], texts: dict, dayfirst, rows: _Rows) -> dict[str, np.ndarray]:
     present = [c for c in names if c in mapping]
     text_cols = {c: texts[c] for c in present if not pd.api.types.is_datetime64_any_dtype(raw.frame[mapping[c]].dtype)}
-    order = _decide_dayfirst(text_cols, dayfirst, raw.ledger) if text_cols else False
+    # Columns of ISO 8601 text are read by pyarrow, which also shows that they carry no evidence of
+    # the date order. Read day first (dayfirst=True, or decided from another column), they keep the
+    # usual reading, which differs (see _iso_timestamps).
+    iso = {}
+    if dayfirst is not True:
+        iso = {c: v for c, t in text_cols.items() if (v := _iso_timestamps(t)) is not None}
+    order = _decide_dayfirst(text_cols, dayfirst, raw.ledger, iso) if text_cols else False
     out = {}
     for c in present:
         src = raw.frame[mapping[c]]
-        values, bad = _parse_timestamps(src, texts.get(c), order, c, raw.ledger)
+        fast = None if order else iso.get(c)
+        values, bad = _parse_timestamps(src, texts.get(c), order, c, raw.ledger, fast)
         rows.exclude(
             "unparseable_timestamp", bad,
             lambda i, c=c, src=src: f"{c} {src.iloc[i]!r} in column {mapping[c]!r} could not be read as a date/time",
