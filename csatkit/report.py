@@ -497,14 +497,20 @@ def _utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _sha256(path: Path) -> str:
+def data_digest(path) -> str:
+    """SHA-256 of a data file's bytes (of every file, with its relative name, for a folder), in hex.
+
+    hashlib releases the GIL while it hashes (and so does reading), so this can run in a thread
+    beside other work; large chunks keep the hand-overs of the GIL few.
+    """
+    path = Path(path)
     h = hashlib.sha256()
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     for f in files:
         if path.is_dir():
             h.update(str(f.relative_to(path)).encode() + b"\0")
         with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
+            for chunk in iter(lambda: fh.read(1 << 24), b""):
                 h.update(chunk)
     return h.hexdigest()
 
@@ -595,7 +601,7 @@ class Provenance:
         return f'<div class="csatkit-table-wrap"><table class="csatkit-provenance"><tbody>{rows}</tbody></table></div>'
 
 
-def provenance(data_path, params=None, *, rows: int | None = None) -> Provenance:
+def provenance(data_path, params=None, *, rows: int | None = None, sha256: str | None = None) -> Provenance:
     """Record what a report was computed from.
 
     Parameters
@@ -606,6 +612,9 @@ def provenance(data_path, params=None, *, rows: int | None = None) -> Provenance
         The report's parameters, shown as given.
     rows : int, optional
         The number of rows read (the caller knows it; the file is not read again).
+    sha256 : str, optional
+        The input's digest as :func:`data_digest` computed it (e.g. in the background while the
+        report ran); None: computed here.
 
     Returns
     -------
@@ -638,7 +647,7 @@ def provenance(data_path, params=None, *, rows: int | None = None) -> Provenance
         path = path.resolve()
         source = str(path)
         size = path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-        digest = _sha256(path)
+        digest = sha256 if sha256 is not None else data_digest(path)
     if rows is not None and (not isinstance(rows, numbers.Integral) or rows < 0):
         raise ParameterError(f"The value for `rows` must be a whole number >= 0, but {rows!r} was passed.")
     versions = {"python": platform.python_version(), "csatkit": __version__}

@@ -296,12 +296,30 @@ def prepare(data="", *, period: str, compare_to: str = "", target: float | None 
         cdf, cled = read_contacts(c_path)
     if q_path is not None:
         qdf, qled = read_qa(q_path)
-    return ReportContext(
+    ctx = ReportContext(
         responses=responses, ledger=ledger, period=this, previous=prev, scale=sc, target=target,
         benchmark=(benchmark_low, benchmark_high), mask=mask, fy_start=this.fy_start, level=level,
         contacts=cdf, contacts_ledger=cled, qa=qdf, qa_ledger=qled, data_path=data_path,
         params=dict(params or {}),
     )
+    ctx.cache[("sha256", data_path)] = _digest_in_background(data_path)
+    return ctx
+
+
+def _digest_in_background(path: Path):
+    """A future of the input's SHA-256 (for the provenance section), hashed on a thread while the sections run.
+
+    Started once the data are read, so that it does not compete with the reader's threads; hashing
+    releases the GIL, so it takes the machine's otherwise idle core rather than time from the sections.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .report import data_digest
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csatkit-digest")
+    future = pool.submit(data_digest, path)
+    pool.shutdown(wait=False)  # the thread ends when the digest is done
+    return future
 
 
 # --------------------------------------------------------------------------------------------
@@ -516,7 +534,9 @@ def provenance_section(ctx: ReportContext) -> Section:
     """Data source, row counts, input fingerprint, parameters, versions and render time."""
     from .report import provenance
 
-    prov = provenance(ctx.data_path, ctx.params, rows=ctx.ledger.rows_read)
+    digest = ctx.cache.get(("sha256", ctx.data_path))
+    prov = provenance(ctx.data_path, ctx.params, rows=ctx.ledger.rows_read,
+                      sha256=None if digest is None else digest.result())
     return Section("Provenance", [f"Computed with csatkit {__version__}."], html_parts=[prov._repr_html_()],
                    data={"provenance": prov})
 

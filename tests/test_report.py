@@ -218,6 +218,24 @@ def test_provenance_fingerprints_the_input(tmp_path, monkeypatch):
     assert "rendered at (UTC)" in p.summary()
 
 
+def test_report_provenance_hashed_in_the_background_is_the_files_sha256(tmp_path):
+    from csatkit import sections, synth
+
+    f = tmp_path / "responses.csv"
+    synth.generate(n_contacts=3000, seed=5).responses.to_csv(f, index=False)
+    ctx = sections.prepare(str(f), period="2026Q3")
+    sec = sections.provenance_section(ctx)
+    expected = hashlib.sha256(f.read_bytes()).hexdigest()
+    assert sec.data["provenance"].sha256 == expected
+    assert expected[:12] in sec._repr_html_()
+
+
+def test_data_digest_over_several_chunks_is_sha256(tmp_path):
+    f = tmp_path / "big.bin"
+    f.write_bytes(bytes(range(256)) * ((33 << 20) // 256) + b"tail")  # two full 16 MiB chunks and a part
+    assert report.data_digest(f) == hashlib.sha256(f.read_bytes()).hexdigest()
+
+
 def test_provenance_render_time_is_utc_iso(tmp_path, monkeypatch):
     monkeypatch.delenv("CSATKIT_RENDERED_AT", raising=False)
     p = report.provenance(None, {})
