@@ -848,6 +848,9 @@ def _execute(nb_path: Path, out_ipynb: Path, params: dict, *, timeout: float, re
                 start_timeout=max(10, min(120, timeout)),
                 execution_timeout=timeout,
                 kernel_manager_class=_kernel_manager_class(env, watchdog, out_ipynb.parent / "kernel.log"),
+                # every output has arrived when the last cell is done: stop the kernel rather than wait
+                # while it frees its data (a fifth of a second for a million responses)
+                shutdown_kernel="immediate",
             )
     except PapermillExecutionError as exc:
         evalue = _clean(exc.evalue)
