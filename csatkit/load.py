@@ -1009,11 +1009,25 @@ def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataF
         kwargs["engine"] = "python"
     # pyarrow's reader already declined this file with these arguments: straight to pandas' reader
     arrow = not (declined is not None and enc == "utf-8" and declined == (lines, sep, sep_how, lead))
-    wide = False
+    wide = extra = False
     try:
         df = _read_csv_arrow(path, enc, sep, lines, lead) if arrow else None
         if df is None:
-            df = pd.read_csv(path, **kwargs)
+            with warnings.catch_warnings():
+                # with index_col=False pandas drops the fields of a first row wider than the header,
+                # saying so only in this warning: stop, and see what would be lost
+                warnings.filterwarnings("error", message="Length of header or names does not match",
+                                        category=pd.errors.ParserWarning)
+                try:
+                    df = pd.read_csv(path, **kwargs)
+                except pd.errors.ParserWarning:
+                    df = None
+            if df is None:
+                _refuse_values_beyond_header(path, shown, enc, sep, lead)
+                extra = True  # only empty fields lie beyond the header: read as before
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                    df = pd.read_csv(path, **kwargs)
     except pd.errors.EmptyDataError:
         raise DataFileError(f"{shown} is empty (no header, no rows)") from None
     except pd.errors.ParserError as exc:
@@ -1048,7 +1062,36 @@ def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataF
             f"{shown} could not be decoded as {enc} ({_one_line(exc)}); pass encoding=, e.g. encoding='cp1252'."
         ) from None
     _note_csv(ledger, enc, how, sep, sep_how, wide, lead)
+    if extra:
+        ledger.note("empty fields after the last column of the header ignored")
     return df
+
+
+def _refuse_values_beyond_header(path: Path, shown: str, enc: str, sep: str, lead: int) -> None:
+    """Raise when a record has a non-empty field beyond the header's columns (which pandas would drop).
+
+    Such a field usually means a value holding the delimiter without quotes, which also shifts the
+    record's other values into the wrong columns: the file must be fixed. Empty fields there (a
+    trailing delimiter) lose nothing.
+    """
+    if len(sep) != 1:  # the python engine's separators are regular expressions: no record-level check here
+        raise DataFileError(
+            f"{shown}: some records have more fields than the header; a value holding the delimiter {sep!r} "
+            "needs quotes. Fix the file or pass sep=."
+        )
+    with open(path, encoding=enc, newline="") as fh:
+        for _ in range(lead):
+            fh.readline()
+        reader = csv.reader(fh, delimiter=sep)
+        width = len(next(reader, []))
+        for record in reader:
+            beyond = [v for v in record[width:] if v.strip()]
+            if beyond:
+                raise DataFileError(
+                    f"{shown}, line {reader.line_num + lead}: {len(record)} fields where the header has {width} "
+                    f"({beyond[0]!r} after the last column); a value holding the delimiter {sep!r} needs quotes. "
+                    "Fix the file or pass sep=."
+                )
 
 
 def _note_csv(ledger: Ledger, enc: str, how: str, sep: str, sep_how: str, wide: bool, lead: int) -> None:

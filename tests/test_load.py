@@ -246,6 +246,27 @@ def test_trailing_blank_and_comma_only_lines_are_counted_as_blank_rows(tmp_path)
         read_responses(write(tmp_path, "wide2.csv", "channel,score\nchat,5\nchat,4,extra\n"))
 
 
+def test_a_value_beyond_the_header_is_an_error_not_a_silently_dropped_field(tmp_path):
+    # an unquoted comma in the first data row: pandas (index_col=False) would drop ' thanks' with a
+    # warning and keep the row; the loader refuses the file, naming the line and the value
+    path = write(tmp_path, "comma.csv", "response_id,score,comment\nR1,5,great, thanks\nR2,4,ok\n")
+    with pytest.raises(DataFileError) as info:
+        read_responses(path, scale="likert5")
+    message = str(info.value)
+    assert "comma.csv, line 2: 4 fields where the header has 3 (' thanks' after the last column)" in message
+    assert "\n" not in message
+    # the same after blank lines before the header (line numbers count them); a wider row after the first
+    # is pandas' own field-count error (above)
+    later = write(tmp_path, "later.csv", '\n\nresponse_id,score,comment\nR1,5,"a",b\nR2,4,"x\ny"\n')
+    with pytest.raises(DataFileError, match=r"later\.csv, line 4: 4 fields where the header has 3 \('b'"):
+        read_responses(later, scale="likert5")
+    # empty fields after the last column lose nothing: read as before
+    trailing = write(tmp_path, "trailing.csv", "response_id,score,channel\nR1,5,chat,\nR2,4,email,\n")
+    data, ledger = read_responses(trailing, scale="likert5")
+    assert list(data["score"]) == [5.0, 4.0] and list(data["channel"]) == ["chat", "email"]
+    assert_balanced(data, ledger)
+
+
 def test_an_unclosed_quote_is_a_one_line_error_naming_the_file_and_line(tmp_path):
     # line 4 opens a quote that is never closed: every later row would be swallowed into one field
     path = write(tmp_path, "quote2.csv", 'id,channel,score\n1,chat,5\n3,email,3\n2,phone,"4\n4,chat,2\n')
