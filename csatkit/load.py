@@ -1638,19 +1638,27 @@ def _decide_dayfirst(texts: dict[str, pd.Series], dayfirst, ledger: Ledger, iso:
     return False
 
 
+_YEAR_FIRST = re.compile(r"^\s*\d{4}[/.\-]")
+
+
 def _guess_format(text: pd.Series, dayfirst: bool) -> str | None:
     sample = text.dropna().head(5000).unique()[:60]
     counts: Counter = Counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for v in sample:
+            # a date that starts with its year is year-month-day (ISO 8601) whatever the day order of
+            # d/m/y dates: pandas would guess %Y-%d-%m day first and read 2024-01-02 as 1 February
+            year_first = bool(_YEAR_FIRST.match(str(v)))
             try:
-                fmt = guess_datetime_format(str(v), dayfirst=dayfirst)
+                fmt = guess_datetime_format(str(v), dayfirst=dayfirst and not year_first)
             except (ValueError, TypeError):
                 continue
             order = re.match(r"^%([dm])[/.\-]%([dm])", fmt or "")
             if order and (order.group(1) == "d") != dayfirst:
                 continue  # a value that only parses in the other date order: not the file's format
+            if fmt and re.match(r"^%Y[/.\-]%d", fmt):
+                continue  # year-day-month: not a date format (2024-13-01 is not 13 January)
             counts[fmt] += 1
     counts.pop(None, None)
     return counts.most_common(1)[0][0] if counts else None
@@ -1701,11 +1709,10 @@ def _iso_timestamps(text: pd.Series) -> np.ndarray | None:
     every field (month 13, 30 February, 29 February outside leap years, hour 24, second 60 and any
     value outside the nanosecond range are refused). A value with a zone offset (``Z``, ``+01:00``)
     is refused too, for a type without a time zone. Values in these forms have one reading, which
-    :func:`_parse_timestamps` also gives them when it reads dates month first (``dayfirst=False``:
-    the guessed format is ``%Y-%m-%d...``, and a value outside it goes to dateutil with the year
-    first), so the caller uses this result only then; day first, the guess is ``%Y-%d-%m``, which
-    reads 2024-01-02 as 1 February. A single value refused, or one outside ``_NS_LOW .. _NS_HIGH``
-    (which :func:`_parse_timestamps` excludes), and the column is left to :func:`_parse_timestamps`.
+    :func:`_parse_timestamps` also gives them in either day order (the guessed format is
+    ``%Y-%m-%d...`` for a value that starts with its year, and a value outside it goes to dateutil
+    with the year first). A single value refused, or one outside ``_NS_LOW .. _NS_HIGH`` (which
+    :func:`_parse_timestamps` excludes), and the column is left to :func:`_parse_timestamps`.
     """
     if not text.notna().any():
         return None
@@ -1740,8 +1747,8 @@ def _parse_timestamps(raw: pd.Series, text: pd.Series | None, dayfirst: bool, co
                       ledger: Ledger, iso: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(datetime64[ns] values, mask of non-empty cells that could not be parsed).
 
-    ``iso``: ``text`` already read by :func:`_iso_timestamps` (only with ``dayfirst=False``), whose
-    values are those the format guess, pandas and dateutil below would give them, at a fraction of the time.
+    ``iso``: ``text`` already read by :func:`_iso_timestamps`, whose values are those the format guess,
+    pandas and dateutil below would give them, at a fraction of the time.
     """
     n = len(raw)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
@@ -1812,17 +1819,13 @@ def _timestamps(raw: _Raw, mapping: dict, names: Iterable[str], texts: dict, day
     present = [c for c in names if c in mapping]
     text_cols = {c: texts[c] for c in present if not pd.api.types.is_datetime64_any_dtype(raw.frame[mapping[c]].dtype)}
     # Columns of ISO 8601 text are read by pyarrow, which also shows that they carry no evidence of
-    # the date order. Read day first (dayfirst=True, or decided from another column), they keep the
-    # usual reading, which differs (see _iso_timestamps).
-    iso = {}
-    if dayfirst is not True:
-        iso = {c: v for c, t in text_cols.items() if (v := _iso_timestamps(t)) is not None}
+    # the date order (and need none: a year-first date is year-month-day).
+    iso = {c: v for c, t in text_cols.items() if (v := _iso_timestamps(t)) is not None}
     order = _decide_dayfirst(text_cols, dayfirst, raw.ledger, iso) if text_cols else False
     out = {}
     for c in present:
         src = raw.frame[mapping[c]]
-        fast = None if order else iso.get(c)
-        values, bad = _parse_timestamps(src, texts.get(c), order, c, raw.ledger, fast)
+        values, bad = _parse_timestamps(src, texts.get(c), order, c, raw.ledger, iso.get(c))
         rows.exclude(
             "unparseable_timestamp", bad,
             lambda i, c=c, src=src: f"{c} {src.iloc[i]!r} in column {mapping[c]!r} could not be read as a date/time",

@@ -180,6 +180,26 @@ def test_ambiguous_dates_fall_back_to_month_first_with_a_note_and_dayfirst_overr
     assert data["interaction_at"].tolist() == [pd.Timestamp("2023-12-08")]
 
 
+def test_year_first_dates_are_year_month_day_in_either_day_order(tmp_path):
+    # ISO dates have one reading: read day first (given, or decided from another column's 13/08/2023),
+    # 2024-01-02 is still 2 January, not 1 February; a year-day-month value is not a date
+    path = write(tmp_path, "iso.csv", "channel,score,interaction_at,responded_at\n"
+                                      "chat,5,2024-01-02 10:00,13/08/2023\nchat,4,2024-01-13 09:00,01/08/2023\n")
+    for dayfirst in (None, True):
+        data, ledger = read_responses(path, dayfirst=dayfirst)
+        assert data["interaction_at"].tolist() == [pd.Timestamp("2024-01-02 10:00"), pd.Timestamp("2024-01-13 09:00")]
+    data, ledger = read_responses(path, dayfirst=False)  # 13/08/2023 cannot be month first: that row goes
+    assert data["interaction_at"].tolist() == [pd.Timestamp("2024-01-13 09:00")]
+    data, ledger = read_responses(path)  # responded_at decides: day first
+    assert data["responded_at"].tolist() == [pd.Timestamp("2023-08-13"), pd.Timestamp("2023-08-01")]
+    # mixed in one column with d/m/y values (no ISO fast path): the same readings
+    mixed = write(tmp_path, "mixed_iso.csv", "channel,score,interaction_at\n"
+                                             "chat,5,2024-01-02 10:00\nchat,4,03/04/2024 09:00\nchat,3,2024-13-01 08:00\n")
+    data, ledger = read_responses(mixed, dayfirst=True)
+    assert data["interaction_at"].tolist() == [pd.Timestamp("2024-01-02 10:00"), pd.Timestamp("2024-04-03 09:00")]
+    assert ledger.excluded == {"unparseable_timestamp": 1} and ledger.examples["unparseable_timestamp"] == [3]
+
+
 def test_conflicting_date_orders_are_read_month_first_and_noted(tmp_path):
     path = write(tmp_path, "mixed.csv", "channel,score,interaction_at\nchat,5,13/08/2023\nchat,4,08/14/2023\nchat,3,2023-08-15\n")
     data, ledger = read_responses(path)
