@@ -77,12 +77,17 @@ def t_ppf(q, df):
     """``scipy.stats.t.ppf``; ``df = inf`` is the normal."""
     q, df = np.broadcast_arrays(np.asarray(q, dtype=float), np.asarray(df, dtype=float))
     with np.errstate(invalid="ignore"):
-        return np.where(np.isinf(df), special.ndtri(q), special.stdtrit(df, q))
+        out = np.where(np.isinf(df), special.ndtri(q), special.stdtrit(df, q))
+    # stdtrit gives +inf at q = 0; scipy's ppf is -inf there (and NaN for df <= 0)
+    return np.where((q == 0) & (df > 0), -np.inf, out)
 
 
 def chi2_sf(x, df):
-    """``scipy.stats.chi2.sf``."""
-    return special.chdtrc(df, x)
+    """``scipy.stats.chi2.sf``: 1 at x <= 0 (a statistic of -1e-13 is a rounded 0), NaN for df <= 0."""
+    x, df = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(df, dtype=float))
+    with np.errstate(invalid="ignore"):
+        out = special.chdtrc(df, np.maximum(x, 0.0))
+    return np.where(df > 0, np.where(np.isposinf(x), 0.0, out), np.nan)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,11 +196,14 @@ class LogitFit:
         return np.sqrt(np.diag(self.cov))
 
 
+#: statsmodels keeps fitted probabilities this far from 0 and 1 in the IRLS weights (``Logit._clean``).
+_EPS = np.finfo(float).eps
+
+
 def _deviance(y, mu, freq) -> float:
     # statsmodels' Binomial deviance for 0/1 outcomes: 2 * sum f * (y log(y/mu) + (1-y) log((1-y)/(1-mu)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(y > 0, -np.log(mu), -np.log1p(-mu))
-    return float(2 * (freq * term).sum())
+    mu = np.clip(mu, _EPS, 1 - _EPS)
+    return float(2 * (freq * np.where(y > 0, -np.log(mu), -np.log1p(-mu))).sum())
 
 
 def logit_fit(y, X, freq, *, groups=None, scaling_factor: float = 1.0, maxiter: int = 100,
@@ -207,10 +215,13 @@ def logit_fit(y, X, freq, *, groups=None, scaling_factor: float = 1.0, maxiter: 
     ``kw = dict(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False,
     "scaling_factor": scaling_factor})`` (the sandwich ``H^-1 S H^-1`` with ``S`` the sum over
     clusters of the outer products of their summed scores, times ``scaling_factor``). The
-    iterations start and stop as statsmodels' do (start at ``mu = (y + 1/2) / 2``, stop when the
-    deviance changes by less than ``tol``), so the two agree to rounding (tested).
+    iterations run as statsmodels' do (start at ``mu = (y + 1/2) / 2``, keep the probabilities in
+    the weights within machine epsilon of 0 and 1, solve each step by least squares, stop when the
+    deviance changes by less than ``tol``), so the two agree to rounding, separated data included
+    (tested).
 
-    Raises ``numpy.linalg.LinAlgError`` when the weighted cross-product matrix is singular.
+    Raises ``numpy.linalg.LinAlgError`` when the cluster-robust covariance cannot be formed
+    (a singular Hessian).
     """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
@@ -222,11 +233,13 @@ def logit_fit(y, X, freq, *, groups=None, scaling_factor: float = 1.0, maxiter: 
     perfect = converged = False
     iterations = 0
     for iterations in range(1, maxiter + 1):
-        var = mu * (1 - mu)
+        clean = np.clip(mu, _EPS, 1 - _EPS)  # a probability of exactly 0 or 1 would make a zero weight
+        var = clean * (1 - clean)
         w = freq * var
         z = eta + (y - mu) / var
         xtw = X.T * w
-        params = np.linalg.solve(xtw @ X, xtw @ z)
+        root = np.sqrt(w)
+        params = np.linalg.lstsq(X * root[:, None], z * root, rcond=None)[0]
         eta = X @ params
         mu = special.expit(eta)
         new_dev = _deviance(y, mu, freq)
@@ -237,10 +250,11 @@ def logit_fit(y, X, freq, *, groups=None, scaling_factor: float = 1.0, maxiter: 
             break
         dev = new_dev
     if groups is None:
-        # statsmodels reports the inverse of the last iteration's weighted cross-product
-        return LogitFit(params, np.linalg.inv(xtw @ X), "nonrobust", perfect, iterations, converged)
+        # statsmodels reports the (pseudo-)inverse of the last iteration's weighted cross-product
+        return LogitFit(params, np.linalg.pinv(xtw @ X), "nonrobust", perfect, iterations, converged)
     # the sandwich is evaluated at the estimates: Hessian and scores at the final mu
-    bread = np.linalg.inv((X.T * (freq * mu * (1 - mu))) @ X)
+    clean = np.clip(mu, _EPS, 1 - _EPS)
+    bread = np.linalg.inv((X.T * (freq * clean * (1 - clean))) @ X)
     scores = X * (freq * (y - mu))[:, None]
     codes, _ = _codes(groups)
     summed = np.zeros((codes.max() + 1, X.shape[1]))

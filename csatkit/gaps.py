@@ -2123,16 +2123,26 @@ def _fit_margins(responses, table, sc, by, reason, controls, cluster, groups_l, 
         p = 1 / (1 + np.exp(-(Xg @ beta)))
         margins[g] = a @ p
         grads[g] = (a * p * (1 - p)) @ Xg
-    se = np.sqrt(np.einsum("gi,ij,gj->g", grads, cov, grads))
+    # (a quadratic form of a covariance: >= 0, up to rounding where the gradient vanishes)
+    se = np.sqrt(np.maximum(np.einsum("gi,ij,gj->g", grads, cov, grads), 0.0))
+    # a group all of whose responses are satisfied (or none) in the model's reasons has no finite
+    # estimate: its margin sits at 100% (0%), where the delta method gives a vanishing interval
+    edge = (margins <= 1e-9) | (margins >= 1 - 1e-9)
+    if edge.any():
+        se[edge] = np.nan
+        names = ", ".join(_label(groups_l[g]) for g in np.flatnonzero(edge))
+        _warn(messages, f"Every response of {names} in the model's reasons is satisfied (or none is): the logistic "
+                        "regression has no finite estimate there, so the model's interval for it is not shown.")
     zc = z_value(level)
     n_by = data.groupby(by, observed=True, sort=False)["f"].sum()
     rows = [{by: groups_l[g], "method": "model", "metric": "csat", "estimate": 100 * margins[g],
-             "ci_low": 100 * max(margins[g] - zc * se[g], 0.0), "ci_high": 100 * min(margins[g] + zc * se[g], 1.0),
+             "ci_low": 100 * float(np.clip(margins[g] - zc * se[g], 0.0, 1.0)),
+             "ci_high": 100 * float(np.clip(margins[g] + zc * se[g], 0.0, 1.0)),
              "se": 100 * se[g], "n": int(n_by.get(groups_l[g], 0)), "n_eff": np.nan, "flag": ""} for g in range(k)]
     ii, jj = np.triu_indices(k, 1)
     d = margins[ii] - margins[jj]
     gd = grads[ii] - grads[jj]
-    sed = np.sqrt(np.einsum("mi,ij,mj->m", gd, cov, gd))
+    sed = np.sqrt(np.maximum(np.einsum("mi,ij,mj->m", gd, cov, gd), 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(sed > 0, d / sed, 0.0)
     pv = np.where(sed > 0, 2 * norm_sf(np.abs(z)), 1.0)

@@ -39,13 +39,16 @@ def test_t_functions_equal_scipy():
     np.testing.assert_allclose(_dist.t_ppf(qq, dd), stats.t.ppf(qq, dd), rtol=1e-10)
     # published table: t(0.975; 10) = 2.228
     assert float(_dist.t_ppf(0.975, 10)) == pytest.approx(2.228, abs=5e-4)
-    # invalid degrees of freedom give NaN, as scipy's
+    # the ends and invalid degrees of freedom, as scipy's
+    ends, dd = np.meshgrid([0.0, 1.0], DF)
+    np.testing.assert_array_equal(_dist.t_ppf(ends, dd), stats.t.ppf(ends, dd))
     assert np.isnan(_dist.t_ppf(0.975, 0.0)) and np.isnan(stats.t.ppf(0.975, 0.0))
 
 
 def test_chi2_sf_equals_scipy():
-    xx, dd = np.meshgrid([0.0, 0.1, 1.0, 3.84, 10.0, 100.0, 1e4], [1, 2, 3, 10, 50, 500])
+    xx, dd = np.meshgrid([-1.0, -1e-13, 0.0, 0.1, 1.0, 3.84, 10.0, 100.0, 1e4, np.inf], [1, 2, 3, 10, 50, 500, np.inf])
     np.testing.assert_allclose(_dist.chi2_sf(xx, dd), stats.chi2.sf(xx, dd), rtol=1e-12, atol=1e-300)
+    assert np.isnan(_dist.chi2_sf(1.0, 0.0)) and np.isnan(stats.chi2.sf(1.0, 0.0))
     assert float(_dist.chi2_sf(3.841458820694124, 1)) == pytest.approx(0.05, rel=1e-12)
 
 
@@ -200,6 +203,30 @@ def test_logit_fit_flags_perfect_prediction_like_statsmodels():
         GLM(y, X, family=Binomial(), freq_weights=freq).fit()
     assert mine.perfect
     assert any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+def test_logit_fit_with_a_cell_fitted_at_exactly_one_equals_statsmodels(cluster):
+    # one channel where everyone is satisfied and a reason where everyone is: the fitted probability of
+    # their cells rounds to 1, where an unclipped IRLS weight p(1 - p) would be 0 (and the fit NaN)
+    cells = [(1, 0, 0, 5), (0, 0, 0, 3), (1, 0, 1, 18), (0, 0, 1, 3), (1, 0, 2, 4), (1, 1, 0, 22), (1, 1, 1, 1),
+             (1, 1, 2, 7)]
+    y = np.array([c[0] for c in cells], dtype=float)
+    X = np.array([[1.0, c[1], c[2] == 1, c[2] == 2] for c in cells], dtype=float)
+    freq = np.array([c[3] for c in cells], dtype=float)
+    groups = np.array([0, 1, 0, 1, 2, 2, 3, 3]) if cluster else None
+    mine = _dist.logit_fit(y, X, freq, groups=groups, scaling_factor=1.0)
+    kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups, "use_correction": False}} if cluster else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = GLM(y, X, family=Binomial(), freq_weights=freq).fit(**kw)
+    assert np.isfinite(mine.params).all() and np.isfinite(mine.cov).all()
+    np.testing.assert_allclose(mine.params, ref.params, rtol=1e-8)
+    np.testing.assert_allclose(ref.predict(X), 1 / (1 + np.exp(-(X @ mine.params))), rtol=1e-12)
+    if not cluster:
+        np.testing.assert_allclose(mine.cov, ref.cov_params(), rtol=1e-6, atol=1e-12)
+    # (statsmodels' cluster covariance is NaN here: its observed Hessian takes 0 * inf at p = 1;
+    # mix_adjusted_gaps does not show an interval for such a group either, see tests/test_gaps.py)
 
 
 def test_report_modules_import_neither_scipy_stats_nor_statsmodels(tmp_path):

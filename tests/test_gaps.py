@@ -1381,3 +1381,29 @@ def test_clustered_decomposition_bootstrap_coverage():
     print(f"\ncoverage of 95% intervals: mix {c_mix:.3f}, performance {c_perf:.3f} (tolerance +-{tol:.3f})")
     assert 0.90 - tol <= c_perf <= 0.99 + tol
     assert c_mix >= 0.90 - tol
+
+
+@pytest.mark.parametrize("cluster", [None, "agent_id"])
+def test_mix_model_for_a_channel_satisfied_throughout_shows_no_interval_but_keeps_the_other(cluster):
+    # channel B: every response satisfied in every reason, so the logistic regression has no finite
+    # estimate for it; A's margin and the A-B gap equal those of statsmodels' fit of the same model
+    spec = [(1, "A", "r0", 5), (0, "A", "r0", 3), (1, "A", "r1", 18), (0, "A", "r1", 3), (1, "A", "r2", 4),
+            (1, "B", "r0", 22), (1, "B", "r1", 1), (1, "B", "r2", 7)]
+    rows = []
+    for y, ch, r, n in spec:
+        rows += [{"channel": ch, "contact_reason": r, "score": 5 if y else 2}] * n
+    df = pd.DataFrame(rows)
+    df["agent_id"] = [f"a{i % 6}" for i in range(len(df))]
+    with pytest.warns(StatisticalWarning, match="no finite estimate"):
+        res = gaps.mix_adjusted_gaps(df, scale="likert5", cluster=cluster, min_n=1, n_boot=100, seed=1)
+    model = res.estimates[res.estimates["method"] == "model"].set_index("channel")
+    assert model.loc["B", "estimate"] == pytest.approx(100.0)
+    assert np.isnan(model.loc["B", ["ci_low", "ci_high", "se"]].astype(float)).all()
+    # A's predictive margin from statsmodels' own fit: mean predicted probability with every response as A
+    fit = smf.glm("y ~ C(channel) + C(contact_reason)", data=df.assign(y=(df["score"] == 5).astype(float)),
+                  family=sm.families.Binomial()).fit()
+    as_a = fit.predict(df.assign(channel="A")).mean()
+    assert model.loc["A", "estimate"] == pytest.approx(100 * as_a, rel=1e-8)
+    assert np.isfinite(model.loc["A", ["ci_low", "ci_high", "se"]].astype(float)).all()
+    gap = res.gaps[res.gaps["method"] == "model"].iloc[0]
+    assert gap["estimate"] == pytest.approx(100 * (1 - as_a), rel=1e-6) and np.isfinite(gap["p_value"])
