@@ -48,6 +48,7 @@ Examples
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as _dt
 import io
@@ -821,16 +822,23 @@ def _csv_record_count(path: Path, enc: str, sep: str, skip: int) -> int | None:
     """Data records after ``skip`` lead records and the header, counted by :mod:`csv` (None if it cannot)."""
     if len(sep) != 1:
         return None
-    old_limit = csv.field_size_limit()
     try:
-        csv.field_size_limit(2**31 - 1)
-        with open(path, encoding=enc, newline="") as fh:
+        with _csv_fields_unlimited(), open(path, encoding=enc, newline="") as fh:
             n = sum(1 for _ in csv.reader(fh, delimiter=sep))
     except (OSError, UnicodeError, LookupError, csv.Error):
         return None
+    return max(n - skip - 1, 0)
+
+
+@contextlib.contextmanager
+def _csv_fields_unlimited():
+    """:mod:`csv` without its 131,072-character field limit (long comments are real), restored after."""
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        yield
     finally:
         csv.field_size_limit(old_limit)
-    return max(n - skip - 1, 0)
 
 
 def _unclosed_quote_error(shown: str, line: int) -> DataFileError:
@@ -1079,19 +1087,27 @@ def _refuse_values_beyond_header(path: Path, shown: str, enc: str, sep: str, lea
             f"{shown}: some records have more fields than the header; a value holding the delimiter {sep!r} "
             "needs quotes. Fix the file or pass sep=."
         )
-    with open(path, encoding=enc, newline="") as fh:
-        for _ in range(lead):
-            fh.readline()
-        reader = csv.reader(fh, delimiter=sep)
-        width = len(next(reader, []))
-        for record in reader:
-            beyond = [v for v in record[width:] if v.strip()]
-            if beyond:
-                raise DataFileError(
-                    f"{shown}, line {reader.line_num + lead}: {len(record)} fields where the header has {width} "
-                    f"({beyond[0]!r} after the last column); a value holding the delimiter {sep!r} needs quotes. "
-                    "Fix the file or pass sep=."
-                )
+    try:
+        with _csv_fields_unlimited(), open(path, encoding=enc, newline="") as fh:
+            for _ in range(lead):
+                fh.readline()
+            reader = csv.reader(fh, delimiter=sep)
+            width = len(next(reader, []))
+            first = reader.line_num + 1  # a record's first line (a quoted value may span lines)
+            for record in reader:
+                beyond = [v for v in record[width:] if v.strip()]
+                if beyond:
+                    raise DataFileError(
+                        f"{shown}, line {first + lead}: {len(record)} fields where the header has {width} "
+                        f"({beyond[0]!r} after the last column); a value holding the delimiter {sep!r} needs "
+                        "quotes. Fix the file or pass sep=."
+                    )
+                first = reader.line_num + 1
+    except csv.Error as exc:
+        raise DataFileError(
+            f"{shown} could not be read as delimited text with delimiter {sep!r}: {_one_line(exc)}; "
+            "pass sep= (and encoding=) if the guess was wrong."
+        ) from None
 
 
 def _note_csv(ledger: Ledger, enc: str, how: str, sep: str, sep_how: str, wide: bool, lead: int) -> None:

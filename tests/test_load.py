@@ -280,6 +280,14 @@ def test_a_value_beyond_the_header_is_an_error_not_a_silently_dropped_field(tmp_
     later = write(tmp_path, "later.csv", '\n\nresponse_id,score,comment\nR1,5,"a",b\nR2,4,"x\ny"\n')
     with pytest.raises(DataFileError, match=r"later\.csv, line 4: 4 fields where the header has 3 \('b'"):
         read_responses(later, scale="likert5")
+    # a record spanning lines is named by its first line; a comment longer than the csv module's default
+    # field limit does not stop the check
+    multi = write(tmp_path, "multi.csv", 'response_id,score,comment\nR1,5,"two\nlines",x\nR2,4,ok\n')
+    with pytest.raises(DataFileError, match=r"multi\.csv, line 2: 4 fields where the header has 3 \('x'"):
+        read_responses(multi, scale="likert5")
+    long = write(tmp_path, "long.csv", "response_id,score,comment\nR1,5,hi,\nR2,4," + "x" * 200_000 + "\nR3,3,a,b\n")
+    with pytest.raises(DataFileError, match=r"long\.csv, line 4: 4 fields where the header has 3 \('b'"):
+        read_responses(long, scale="likert5")
     # empty fields after the last column lose nothing: read as before
     trailing = write(tmp_path, "trailing.csv", "response_id,score,channel\nR1,5,chat,\nR2,4,email,\n")
     data, ledger = read_responses(trailing, scale="likert5")
