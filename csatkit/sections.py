@@ -19,6 +19,7 @@ import base64
 import html
 import io
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,6 +202,7 @@ class ReportContext:
 
     @property
     def prior(self) -> pd.DataFrame:
+        """Responses of the period compared with."""
         return self._memo(("rows", self.previous), lambda: filter_period(self.responses, self.previous))
 
     @property
@@ -284,7 +286,7 @@ def prepare(data="", *, period: str, compare_to: str = "", target: float | None 
     check_range("benchmark_high", benchmark_high, benchmark_low, 100)
     data_path = resolve_data(data)
     sc = get_scale(scale)
-    responses, ledger = _read_while_importing(data_path, sc, read_kwargs)
+    responses, ledger = read_responses(data_path, scale=sc, **read_kwargs)
     if ledger.rows_kept == 0:
         raise InputError(f"No rows of {data_path.name} could be used; the ledger:\n{ledger.summary()}")
     this = parse_period(period, fy_start=fy_start)
@@ -306,36 +308,55 @@ def prepare(data="", *, period: str, compare_to: str = "", target: float | None 
     return ctx
 
 
-def _read_while_importing(data_path: Path, sc: Scale, read_kwargs: dict):
-    """:func:`read_responses` on a worker thread while this one imports the modules that draw the figures.
-
-    pyarrow's readers parse a file on the machine's cores without holding the GIL, and importing
-    matplotlib is Python work: done side by side they take about a tenth of a second less on a
-    million responses. Errors and warnings of the reader come out as they would without the thread.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csatkit-read") as pool:
-        future = pool.submit(read_responses, data_path, scale=sc, **read_kwargs)
-        from . import plots  # noqa: F401 - matplotlib, needed by the sections' figures
-
-        return future.result()
-
-
-def _digest_in_background(path: Path):
-    """A future of the input's SHA-256 (for the provenance section), hashed on a thread while the sections run.
+def _digest_in_background(path: Path) -> "_Digest":
+    """The input's SHA-256 (for the provenance section), hashed on a thread while the sections run.
 
     Started once the data are read, so that it does not compete with the reader's threads; hashing
     releases the GIL, so it takes the machine's otherwise idle core rather than time from the sections.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from .report import data_digest
 
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csatkit-digest")
-    future = pool.submit(data_digest, path)
-    pool.shutdown(wait=False)  # the thread ends when the digest is done
-    return future
+    return _Digest(data_digest, path)
+
+
+class _Digest:
+    """A digest computed on a daemon thread; copied and pickled as its finished value (or error)."""
+
+    def __init__(self, compute, path):
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run, args=(compute, path), name="csatkit-digest", daemon=True)
+        self._thread.start()
+
+    def _run(self, compute, path) -> None:
+        try:
+            self._value = compute(path)
+        except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
+            self._error = exc
+
+    def result(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def __reduce__(self):
+        self._thread.join()
+        return _Done, (self._value, self._error)
+
+
+class _Done(_Digest):
+    """A finished :class:`_Digest`."""
+
+    def __init__(self, value, error=None):
+        self._value, self._error, self._thread = value, error, None
+
+    def result(self) -> str:
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def __reduce__(self):
+        return _Done, (self._value, self._error)
 
 
 # --------------------------------------------------------------------------------------------

@@ -228,6 +228,12 @@ def test_report_provenance_hashed_in_the_background_is_the_files_sha256(tmp_path
     expected = hashlib.sha256(f.read_bytes()).hexdigest()
     assert sec.data["provenance"].sha256 == expected
     assert expected[:12] in sec._repr_html_()
+    # the context still copies and pickles (the digest travels as its value)
+    import copy
+    import pickle
+
+    for other in (copy.deepcopy(ctx), pickle.loads(pickle.dumps(ctx))):
+        assert sections.provenance_section(other).data["provenance"].sha256 == expected
 
 
 def test_data_digest_over_several_chunks_is_sha256(tmp_path):
