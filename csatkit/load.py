@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import contextvars
 import csv
 import datetime as _dt
 import io
@@ -868,7 +869,7 @@ def _read_csv_arrow(path: Path, enc: str, sep: str, lines: list[str], lead: int,
     if not names or len(set(names)) != len(names) or any(not n.strip() for n in names):
         return None
     try:
-        table = pcsv.read_csv(
+        table = _parse_beside(lambda: pcsv.read_csv(
             path,
             read_options=pcsv.ReadOptions(encoding="utf8", **({"block_size": block_size} if block_size else {})),
             # records end at line breaks (checked below), which lets pyarrow split the file between threads
@@ -878,7 +879,7 @@ def _read_csv_arrow(path: Path, enc: str, sep: str, lines: list[str], lead: int,
             convert_options=pcsv.ConvertOptions(column_types={n: pa.large_string() for n in names}, null_values=[""],
                                                 strings_can_be_null=True, quoted_strings_can_be_null=True,
                                                 check_utf8=True),
-        )
+        ))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError, OSError):
         return None
     if table.column_names != names:
@@ -890,6 +891,32 @@ def _read_csv_arrow(path: Path, enc: str, sep: str, lines: list[str], lead: int,
         return None
     text = pd.Series([""], dtype=str).dtype  # pandas' default string dtype, as read_csv(dtype=str) gives
     return table.to_pandas(types_mapper=lambda t: text if t in (pa.string(), pa.large_string()) else None)
+
+
+#: Work for the calling thread while pyarrow parses a CSV file on a worker thread (see :func:`_parse_beside`);
+#: :func:`csatkit.sections.prepare` sets it to import the modules that draw the report's figures.
+_BESIDE_PARSE: contextvars.ContextVar = contextvars.ContextVar("csatkit_beside_parse", default=None)
+
+
+def _parse_beside(parse):
+    """``parse()``, with the callable in :data:`_BESIDE_PARSE` (if any, once) run beside it.
+
+    ``parse`` is a pyarrow reader call: C++ work on the machine's cores without the GIL, and no Python
+    warnings machinery, so the calling thread can do Python work meanwhile (importing matplotlib
+    takes a quarter of a second). Only the parse goes to the worker thread: code that enters
+    ``warnings.catch_warnings`` (pandas, most of this module) must not run on two threads at once,
+    for the warning filters are process-wide.
+    """
+    beside = _BESIDE_PARSE.get()
+    if beside is None:
+        return parse()
+    _BESIDE_PARSE.set(None)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csatkit-parse") as pool:
+        future = pool.submit(parse)
+        beside()
+        return future.result()
 
 
 def _line_count(path: Path, chunk_size: int = 1 << 22) -> int:

@@ -31,7 +31,7 @@ from . import metrics as _metrics
 from . import trends as _trends
 from ._validate import check_range
 from .exceptions import InputError
-from .load import read_contacts, read_qa, read_responses
+from .load import _BESIDE_PARSE, read_contacts, read_qa, read_responses
 from .periods import Period, filter_period, parse_period
 from .privacy import safe_comments_table
 from .scales import Scale, get_scale
@@ -286,7 +286,12 @@ def prepare(data="", *, period: str, compare_to: str = "", target: float | None 
     check_range("benchmark_high", benchmark_high, benchmark_low, 100)
     data_path = resolve_data(data)
     sc = get_scale(scale)
-    responses, ledger = read_responses(data_path, scale=sc, **read_kwargs)
+    # while pyarrow parses a CSV file (without the GIL), import what draws the figures
+    beside = _BESIDE_PARSE.set(_import_figure_modules)
+    try:
+        responses, ledger = read_responses(data_path, scale=sc, **read_kwargs)
+    finally:
+        _BESIDE_PARSE.reset(beside)
     if ledger.rows_kept == 0:
         raise InputError(f"No rows of {data_path.name} could be used; the ledger:\n{ledger.summary()}")
     this = parse_period(period, fy_start=fy_start)
@@ -306,6 +311,10 @@ def prepare(data="", *, period: str, compare_to: str = "", target: float | None 
     )
     ctx.cache[("sha256", data_path)] = _digest_in_background(data_path)
     return ctx
+
+
+def _import_figure_modules() -> None:
+    from . import plots  # noqa: F401 - matplotlib
 
 
 def _digest_in_background(path: Path) -> "_Digest":

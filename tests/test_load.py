@@ -295,6 +295,22 @@ def test_a_value_beyond_the_header_is_an_error_not_a_silently_dropped_field(tmp_
     assert_balanced(data, ledger)
 
 
+def test_work_beside_the_csv_parse_runs_once_on_the_calling_thread(tmp_path):
+    import threading
+
+    path = write(tmp_path, "r.csv", "channel,score,interaction_at\nchat,5,2026-07-01 10:00\nphone,4,2026-07-02 11:00\n")
+    seen = []
+    token = load._BESIDE_PARSE.set(lambda: seen.append(threading.current_thread()))
+    try:
+        data, ledger = read_responses(path, scale="likert5")
+    finally:
+        load._BESIDE_PARSE.reset(token)
+    assert seen == [threading.current_thread()]
+    plain, plain_ledger = read_responses(path, scale="likert5")
+    pd.testing.assert_frame_equal(data, plain)
+    assert ledger.summary() == plain_ledger.summary()
+
+
 def test_an_unclosed_quote_is_a_one_line_error_naming_the_file_and_line(tmp_path):
     # line 4 opens a quote that is never closed: every later row would be swallowed into one field
     path = write(tmp_path, "quote2.csv", 'id,channel,score\n1,chat,5\n3,email,3\n2,phone,"4\n4,chat,2\n')
