@@ -2125,31 +2125,47 @@ def _fit_margins(responses, table, sc, by, reason, controls, cluster, groups_l, 
         grads[g] = (a * p * (1 - p)) @ Xg
     # (a quadratic form of a covariance: >= 0, up to rounding where the gradient vanishes)
     se = np.sqrt(np.maximum(np.einsum("gi,ij,gj->g", grads, cov, grads), 0.0))
-    # a group all of whose responses are satisfied (or none) in the model's reasons has no finite
-    # estimate: its margin sits at 100% (0%), where the delta method gives a vanishing interval
-    edge = (margins <= 1e-9) | (margins >= 1 - 1e-9)
-    if edge.any():
-        se[edge] = np.nan
-        names = ", ".join(_label(groups_l[g]) for g in np.flatnonzero(edge))
+    # No finite estimate: a group all of whose responses in the model's reasons are satisfied (or none
+    # is) has its margin at 100% (0%), where the delta method gives a vanishing interval; so has a
+    # margin whose reference mix rests on such reasons alone. Neither interval, nor any gap involving
+    # it, is shown (the gap's standard error would treat the 100% as exact).
+    by_codes = pd.Categorical(data[by], categories=groups_l).codes
+    sat = np.bincount(by_codes, weights=freq * y, minlength=k)
+    tot = np.bincount(by_codes, weights=freq, minlength=k)
+    all_or_none = (tot > 0) & ((sat == 0) | (sat == tot))
+    edge = all_or_none | (margins <= 1e-6) | (margins >= 1 - 1e-6)
+    if all_or_none.any():
+        names = ", ".join(_label(groups_l[g]) for g in np.flatnonzero(all_or_none))
         _warn(messages, f"Every response of {names} in the model's reasons is satisfied (or none is): the logistic "
-                        "regression has no finite estimate there, so the model's interval for it is not shown.")
+                      "regression has no finite estimate there, so the model shows no interval or test for it.")
+    if (edge & ~all_or_none).any():
+        names = ", ".join(_label(groups_l[g]) for g in np.flatnonzero(edge & ~all_or_none))
+        _warn(messages, f"The model's margin for {names} lies at 0% or 100%, where the logistic regression has no "
+                        "finite estimate (the reference mix rests on reasons where every response is satisfied, "
+                        "or none is); the model shows no interval or test for it.")
+    se[edge] = np.nan
     zc = z_value(level)
     n_by = data.groupby(by, observed=True, sort=False)["f"].sum()
     rows = [{by: groups_l[g], "method": "model", "metric": "csat", "estimate": 100 * margins[g],
              "ci_low": 100 * float(np.clip(margins[g] - zc * se[g], 0.0, 1.0)),
              "ci_high": 100 * float(np.clip(margins[g] + zc * se[g], 0.0, 1.0)),
-             "se": 100 * se[g], "n": int(n_by.get(groups_l[g], 0)), "n_eff": np.nan, "flag": ""} for g in range(k)]
+             "se": 100 * se[g], "n": int(n_by.get(groups_l[g], 0)), "n_eff": np.nan,
+             "flag": "no_finite_estimate" if edge[g] else ""} for g in range(k)]
     ii, jj = np.triu_indices(k, 1)
     d = margins[ii] - margins[jj]
     gd = grads[ii] - grads[jj]
     sed = np.sqrt(np.maximum(np.einsum("mi,ij,mj->m", gd, cov, gd), 0.0))
+    # (two groups at the same bound, all satisfied or none, show no gap: p = 1, as the raw comparison)
+    pair_edge = (edge[ii] | edge[jj]) & ~(edge[ii] & edge[jj] & (np.round(margins[ii]) == np.round(margins[jj])))
+    sed[pair_edge] = np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(sed > 0, d / sed, 0.0)
-    pv = np.where(sed > 0, 2 * norm_sf(np.abs(z)), 1.0)
+    pv = np.where(pair_edge, np.nan, np.where(sed > 0, 2 * norm_sf(np.abs(z)), 1.0))
     padj = adjust_pvalues(pv, correction)
     gaps = [{"group_a": groups_l[a_], "group_b": groups_l[b_], "method": "model", "estimate": 100 * d[m],
              "ci_low": 100 * (d[m] - zc * sed[m]), "ci_high": 100 * (d[m] + zc * sed[m]), "se": 100 * sed[m],
-             "p_value": pv[m], "p_adj": padj[m], "flag": ""} for m, (a_, b_) in enumerate(zip(ii, jj))]
+             "p_value": pv[m], "p_adj": padj[m], "flag": "no_finite_estimate" if pair_edge[m] else ""}
+            for m, (a_, b_) in enumerate(zip(ii, jj))]
     return _GLMModel(y, X, freq, codes, factor, fit), cols, rows, gaps
 
 

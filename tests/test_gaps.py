@@ -1405,5 +1405,20 @@ def test_mix_model_for_a_channel_satisfied_throughout_shows_no_interval_but_keep
     as_a = fit.predict(df.assign(channel="A")).mean()
     assert model.loc["A", "estimate"] == pytest.approx(100 * as_a, rel=1e-8)
     assert np.isfinite(model.loc["A", ["ci_low", "ci_high", "se"]].astype(float)).all()
+    assert model.loc["B", "flag"] == "no_finite_estimate" and model.loc["A", "flag"] == ""
+    # the gap's standard error would treat B's 100% as exact: no interval or test for it either
     gap = res.gaps[res.gaps["method"] == "model"].iloc[0]
-    assert gap["estimate"] == pytest.approx(100 * (1 - as_a), rel=1e-6) and np.isfinite(gap["p_value"])
+    assert gap["estimate"] == pytest.approx(100 * (1 - as_a), rel=1e-6)
+    assert np.isnan(gap[["ci_low", "ci_high", "se", "p_value", "p_adj"]].astype(float)).all()
+    assert gap["flag"] == "no_finite_estimate" and not gap["significant"]
+
+
+@pytest.mark.parametrize("satisfied", [True, False])
+def test_mix_model_recognises_a_one_response_channel_at_0_or_100(satisfied):
+    # the fit stops about 1e-8 / n from the boundary: a channel of one response is caught from its counts
+    df = pd.DataFrame({"channel": ["A"] * 30 + ["B"], "contact_reason": ["r0"] * 31,
+                       "score": [5] * 21 + [2] * 9 + [5 if satisfied else 2]})
+    with pytest.warns(StatisticalWarning, match="Every response of B in the model's reasons"):
+        res = gaps.mix_adjusted_gaps(df, scale="likert5", cluster=None, min_n=1, n_boot=100, seed=1)
+    model = res.estimates[res.estimates["method"] == "model"].set_index("channel")
+    assert np.isnan(float(model.loc["B", "se"])) and np.isfinite(float(model.loc["A", "se"]))
