@@ -201,9 +201,9 @@ _EPS = np.finfo(float).eps
 
 
 def _deviance(y, mu, freq) -> float:
-    # statsmodels' Binomial deviance for 0/1 outcomes: 2 * sum f * (y log(y/mu) + (1-y) log((1-y)/(1-mu)))
-    mu = np.clip(mu, _EPS, 1 - _EPS)
-    return float(2 * (freq * np.where(y > 0, -np.log(mu), -np.log1p(-mu))).sum())
+    # statsmodels' Binomial deviance for 0/1 outcomes, 2 * sum f * (y log(y/mu) + (1-y) log((1-y)/(1-mu))),
+    # with its 1e-20 guards: the stopping rule then sees the same numbers
+    return float(2 * (freq * np.where(y > 0, -np.log(mu + 1e-20), -np.log(1 - mu + 1e-20))).sum())
 
 
 def logit_fit(y, X, freq, *, groups=None, scaling_factor: float = 1.0, maxiter: int = 100,

@@ -915,7 +915,10 @@ def _parse_beside(parse):
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csatkit-parse") as pool:
         future = pool.submit(parse)
-        beside()
+        try:
+            beside()
+        except Exception:  # noqa: BLE001 - only a head start: whoever needs the work does it again
+            pass
         return future.result()
 
 

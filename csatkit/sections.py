@@ -345,7 +345,7 @@ class _Digest:
     def result(self) -> str:
         self._thread.join()
         if self._error is not None:
-            raise self._error
+            raise self._error.with_traceback(None)
         return self._value
 
     def __reduce__(self):
@@ -361,7 +361,7 @@ class _Done(_Digest):
 
     def result(self) -> str:
         if self._error is not None:
-            raise self._error
+            raise self._error.with_traceback(None)
         return self._value
 
     def __reduce__(self):
