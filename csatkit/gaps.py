@@ -1872,7 +1872,10 @@ def mix_adjusted_gaps(responses, *, by: str = "channel", reason: str = "contact_
     distinct (group, reason, controls, cluster, satisfied) cell with frequency weights: each
     cell lies within one cluster, so the estimates, the cluster-robust covariance (its
     :math:`\frac{G}{G-1}\frac{N-1}{N-K}` small-sample factor taken with N responses) and the
-    margins equal those of the fit on the response rows (tested).
+    margins equal those of the fit on the response rows (tested). A group whose responses in the
+    model's reasons are all satisfied (or none is) has no finite estimate: its margin (100% or 0%)
+    is shown without an interval, and its gaps without an interval or test (flag
+    ``no_finite_estimate``), since the delta method would treat the bound as exact.
 
     Examples
     --------
