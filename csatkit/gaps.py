@@ -2140,7 +2140,7 @@ def _fit_margins(responses, table, sc, by, reason, controls, cluster, groups_l, 
     if all_or_none.any():
         names = ", ".join(_label(groups_l[g]) for g in np.flatnonzero(all_or_none))
         _warn(messages, f"Every response of {names} in the model's reasons is satisfied (or none is): the logistic "
-                      "regression has no finite estimate there, so the model shows no interval or test for it.")
+                        "regression has no finite estimate there, so the model shows no interval or test for it.")
     if (edge & ~all_or_none).any():
         names = ", ".join(_label(groups_l[g]) for g in np.flatnonzero(edge & ~all_or_none))
         _warn(messages, f"The model's margin for {names} lies at 0% or 100%, where the logistic regression has no "

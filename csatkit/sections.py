@@ -343,29 +343,23 @@ class _Digest:
             self._error = exc
 
     def result(self) -> str:
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         if self._error is not None:
             raise self._error.with_traceback(None)
         return self._value
 
     def __reduce__(self):
-        self._thread.join()
-        return _Done, (self._value, self._error)
+        if self._thread is not None:
+            self._thread.join()
+        return _finished_digest, (self._value, self._error)
 
 
-class _Done(_Digest):
-    """A finished :class:`_Digest`."""
-
-    def __init__(self, value, error=None):
-        self._value, self._error, self._thread = value, error, None
-
-    def result(self) -> str:
-        if self._error is not None:
-            raise self._error.with_traceback(None)
-        return self._value
-
-    def __reduce__(self):
-        return _Done, (self._value, self._error)
+def _finished_digest(value, error) -> _Digest:
+    """A :class:`_Digest` that is done (what a copy or an unpickled one is)."""
+    done = _Digest.__new__(_Digest)
+    done._value, done._error, done._thread = value, error, None
+    return done
 
 
 # --------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
 from ._dist import newcombe_diff_interval, norm_ppf, norm_sf, score_test_equal_proportions, t_ppf, t_sf
 from ._validate import as_list, check_choice, check_columns, check_range
 from .counts import ScoreTable, select_scale
