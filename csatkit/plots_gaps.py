@@ -29,7 +29,8 @@ _AXIS_LABEL = {"csat": "CSAT (% satisfied)", "ces_low_effort": "Low-effort share
 
 def _axes(ax, figsize):
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+        # constrained layout keeps the labels, legend and colour bar inside the figure (as plots.py does)
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
