@@ -571,6 +571,30 @@ def last_n(period, n: int, *, fy_start: int | None = None) -> list[Period]:
 # vectorised bucketing
 
 
+def _copy_on_write() -> bool:
+    """Whether pandas copies a frame's data on write (always from pandas 3; an option of pandas 2)."""
+    if int(pd.__version__.split(".", 1)[0]) >= 3:
+        return True
+    return pd.get_option("mode.copy_on_write") is True
+
+
+def _take_rows(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``df.loc[keep]`` for a boolean array ``keep``, as a slice when the rows kept are one run.
+
+    Time-ordered data (as exports usually are) hold a period's rows, or a run of periods, as one
+    block: a slice shares the columns where a mask would copy every one of them. Under copy-on-write
+    the slice is as independent of ``df`` as the copy; otherwise it is copied, which is still cheaper
+    than a masked selection.
+    """
+    kept = int(np.count_nonzero(keep))
+    if kept:
+        first = int(np.argmax(keep))
+        if keep[first:first + kept].all():
+            rows = df.iloc[first:first + kept]
+            return rows if _copy_on_write() else rows.copy()
+    return df.loc[keep]
+
+
 def _as_datetime_series(values, name: str) -> pd.Series:
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
@@ -819,4 +843,4 @@ def filter_period(
     first = p._start_month_ordinal
     inside = (days.months >= first) & (days.months < first + _MONTHS_PER[p.freq])
     keep = inside[days.offsets] & ~days.missing if inside.size else np.zeros(len(df), dtype=bool)
-    return df.loc[keep]
+    return _take_rows(df, keep)

@@ -50,6 +50,7 @@ from .periods import (
     FREQS,
     Period,
     _period_categories,
+    _take_rows,
     add_period,
     filter_period,
     last_n,
@@ -220,7 +221,7 @@ def _with_period(responses, freq: str, fy_start: int, keep: list[str] | None, co
         responses = responses[[c for c in dict.fromkeys(columns) if c in responses.columns and c != freq]]
     selected = labels[mask]
     values = selected.array if isinstance(selected.dtype, pd.CategoricalDtype) else selected.astype(str).to_numpy()
-    return responses.loc[mask].assign(**{freq: values})
+    return _take_rows(responses, mask).assign(**{freq: values})
 
 
 # --------------------------------------------------------------------------------------------

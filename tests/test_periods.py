@@ -637,6 +637,36 @@ def test_filter_period_agrees_with_assign_periods(fy_start):
         assert all(parse_period(label, fy_start=fy_start).contains(t) for t in rows["interaction_at"])
 
 
+@pytest.mark.parametrize("fy_start", [1, 7])
+def test_filter_period_time_ordered_rows(fy_start):
+    # time-ordered data keep each period as one run of rows, which filter_period takes as a slice:
+    # the same rows, values, dtypes and index as the row-by-row mask, and as independent of the source
+    ts = random_timestamps(seed=300 + fy_start).dropna().sort_values(ignore_index=True)
+    df = pd.DataFrame({
+        "interaction_at": ts.to_numpy(),
+        "channel": pd.Series([f"c{i % 7}" for i in range(len(ts))], dtype="str"),
+        "score": np.arange(len(ts), dtype=float),
+    }, index=pd.RangeIndex(10, 10 + len(ts)))
+    labels = assign_periods(df["interaction_at"], "quarter", fy_start=fy_start)
+    for label in list(labels.unique()[:6]) + [labels.iloc[-1]]:
+        rows = filter_period(df, label, fy_start=fy_start)
+        expected = df[(labels == label).to_numpy()]
+        pd.testing.assert_frame_equal(rows, expected)
+        if periods_module._copy_on_write():  # the slice was taken, not a copy of each row
+            assert np.shares_memory(rows["score"].to_numpy(), df["score"].to_numpy())
+        rows.loc[rows.index[0], "score"] = -1.0
+        rows["channel"] = "changed"
+        assert (df["score"].to_numpy() == np.arange(len(ts))).all()
+        assert not df["channel"].eq("changed").any()
+    # a missing timestamp inside the run breaks it: the rows are selected one by one, the missing one left out
+    with_gap = df.copy()
+    with_gap.loc[with_gap.index[len(df) // 2], "interaction_at"] = pd.NaT
+    label = labels.iloc[len(df) // 2]
+    rows = filter_period(with_gap, label, fy_start=fy_start)
+    inside = (labels == label).to_numpy() & with_gap["interaction_at"].notna().to_numpy()
+    pd.testing.assert_frame_equal(rows, with_gap[inside])
+
+
 def test_filter_period_time_zone(responses):
     df = responses.assign(interaction_at=responses["interaction_at"].dt.tz_localize("Europe/London"))
     assert filter_period(df, "2026Q3")["response_id"].tolist() == ["r2"]
