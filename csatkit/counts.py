@@ -27,6 +27,7 @@ import pandas as pd
 
 from ._validate import as_list, check_columns
 from .exceptions import InputError, ParameterError
+from .periods import _take_rows
 from .scales import SCALES, Scale, get_scale, names_for
 
 __all__ = ["ScoreTable", "tabulate", "select_scale", "PERIOD_KEYS"]
@@ -235,7 +236,7 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
     # only the columns counted: selecting rows of the others would be wasted work
     data = data[[c for c in dict.fromkeys(keys + [score, weight, "scale"]) if c is not None and c in data.columns]]
     if "scale" in data.columns:
-        data = data[data["scale"].astype(str).isin(names_for(sc))]
+        data = _take_rows(data, data["scale"].astype(str).isin(names_for(sc)).to_numpy(dtype=bool))
     scores = pd.to_numeric(data[score], errors="coerce")
     nonnum = scores.isna() & data[score].notna()
     if nonnum.any():
@@ -268,6 +269,9 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
             raise InputError(
                 f"Group key {k!r} is missing in the row with index label {_show(data.index[pos])}; fill it (e.g. 'unknown') or drop those rows."
             )
+    fast = None if weight else _count_by_codes(data, keys, by, scores.to_numpy(dtype=float), answered, sc)
+    if fast is not None:
+        return ScoreTable(fast[0], tuple(by), sc, False, cluster, fast[1])
     frame = data.loc[answered, keys].copy() if keys else pd.DataFrame(index=data.index[answered])
     frame["score"] = scores[answered].astype(int).to_numpy()
     if weight:
@@ -288,6 +292,75 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
         else:
             unanswered = pd.DataFrame({"unanswered": [int((~answered).sum())]})
     return ScoreTable(counts, tuple(by), sc, bool(weight), cluster, unanswered)
+
+
+#: Largest number of key x score combinations counted in one array by :func:`_count_by_codes`.
+_MAX_CELLS = 1 << 22
+
+
+def _key_codes(col: pd.Series):
+    """(codes, number of values, codes -> key column) of a group key, in groupby(sort=True)'s order.
+
+    None for a dtype left to groupby. The key column built from codes is the one groupby gives: a
+    categorical keeps its dtype (all its categories, in their order), text its string dtype.
+    """
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return (col.cat.codes.to_numpy(), len(dtype.categories),
+                lambda codes: pd.Categorical.from_codes(codes, dtype=dtype))
+    if isinstance(dtype, pd.StringDtype):
+        codes, uniques = pd.factorize(col, sort=True)  # how groupby itself codes the key
+        return codes, len(uniques), uniques.take
+    return None
+
+
+def _count_by_codes(data: pd.DataFrame, keys: list, by: list, scores: np.ndarray, answered: np.ndarray,
+                    sc: Scale):
+    """(counts, unanswered) of :func:`tabulate`, counted with ``bincount`` over integer codes.
+
+    The same tables as ``groupby(keys + ["score"], observed=True, sort=True).size()`` over the
+    answered rows and ``groupby(by, observed=True).size()`` over the others, without copying the key
+    columns of either set of rows. None when a key is neither categorical nor text, or has a missing
+    value, or the combinations are too many to count in one array: the caller then groups.
+    """
+    coded = []
+    for k in keys:
+        c = _key_codes(data[k])
+        if c is None or (len(c[0]) and c[0].min() < 0):
+            return None
+        coded.append(c)
+    if any(float(p) != int(p) for p in sc.points):
+        return None
+    points = np.array(sorted(int(p) for p in sc.points), dtype=np.int64)
+    if float(np.prod([size for _, size, _ in coded] + [len(points)], dtype=float)) > max(_MAX_CELLS, 4 * len(scores)):
+        return None
+
+    def count(rows: np.ndarray, parts: list, names: list, last: np.ndarray | None, name: str) -> pd.DataFrame:
+        """Rows ``rows`` counted per combination of the keys ``parts`` (and of the scale point ``last``)."""
+        dims = [size for _, size, _ in parts] + ([len(points)] if last is not None else [])
+        cell = np.zeros(int(rows.sum()), dtype=np.int64)
+        for codes, size, _ in parts:
+            cell = cell * size + codes[rows]
+        if last is not None:
+            cell = cell * len(points) + last
+        n = np.bincount(cell, minlength=int(np.prod(dims, dtype=np.int64)))
+        seen = np.flatnonzero(n)  # the combinations present, in groupby's sorted order
+        where = np.unravel_index(seen, dims)
+        out = {k: make(pos) for k, pos, (_, _, make) in zip(names, where, parts)}
+        if last is not None:
+            out["score"] = points[where[-1]]
+        out[name] = n[seen].astype(np.int64)
+        return pd.DataFrame(out)
+
+    # every answered score was checked to be a point of the scale
+    counts = count(answered, coded, keys, np.searchsorted(points, scores[answered].astype(np.int64)), "n")
+    unanswered = None
+    if not answered.all():
+        if by:  # the group keys come first; the cluster key, when any, is the last
+            unanswered = count(~answered, coded[:len(by)], by, None, "unanswered")
+        else:
+            unanswered = pd.DataFrame({"unanswered": [int((~answered).sum())]})
+    return counts, unanswered
 
 
 def _show(value) -> str:
