@@ -27,7 +27,6 @@ import pandas as pd
 
 from ._validate import as_list, check_columns
 from .exceptions import InputError, ParameterError
-from .periods import _take_rows
 from .scales import SCALES, Scale, get_scale, names_for
 
 __all__ = ["ScoreTable", "tabulate", "select_scale", "PERIOD_KEYS"]
@@ -235,17 +234,19 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
         raise ParameterError(f"Pass `scale=`: the data has no 'scale' column. Known scales: {list(SCALES)}.")
     # only the columns counted: selecting rows of the others would be wasted work
     data = data[[c for c in dict.fromkeys(keys + [score, weight, "scale"]) if c is not None and c in data.columns]]
+    # the rows on the scale, marked rather than selected: each step below reads them through masks
+    counted = np.ones(len(data), dtype=bool)
     if "scale" in data.columns:
-        data = _take_rows(data, data["scale"].astype(str).isin(names_for(sc)).to_numpy(dtype=bool))
+        counted = data["scale"].astype(str).isin(names_for(sc)).to_numpy(dtype=bool)
     scores = pd.to_numeric(data[score], errors="coerce")
-    nonnum = scores.isna() & data[score].notna()
+    nonnum = (scores.isna() & data[score].notna()).to_numpy() & counted
     if nonnum.any():
-        pos = np.flatnonzero(nonnum.to_numpy())[0]
+        pos = np.flatnonzero(nonnum)[0]
         raise InputError(
             f"Column {score!r} holds {_show(data[score].iloc[pos])} (index label {_show(data.index[pos])}), not a number; "
             "load the data with csatkit.read_responses, which maps labels to points."
         )
-    answered = scores.notna().to_numpy()
+    answered = scores.notna().to_numpy() & counted
     off = answered & ~scores.isin([float(p) for p in sc.points]).to_numpy()
     if off.any():
         pos = np.flatnonzero(off)[0]
@@ -254,14 +255,15 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
             f"scale {sc.name!r} {list(sc.points)}; load the data with csatkit.read_responses to exclude such rows."
         )
     for k in keys:
-        if data[k].isna().any():
-            pos = np.flatnonzero(data[k].isna().to_numpy())[0]
+        blank = data[k].isna().to_numpy() & counted
+        if blank.any():
+            pos = np.flatnonzero(blank)[0]
             if k in PERIOD_KEYS and k not in responses.columns:
                 raise InputError(
                     f"Cannot assign a {k} to the row with index label {_show(data.index[pos])}: its 'interaction_at' is missing; "
                     "drop the rows without a timestamp or group without a period key."
                 )
-            if data[k].isna().all():
+            if blank.sum() == counted.sum():
                 raise InputError(
                     f"Cannot group by {k!r}: the column is empty in every row (the source has no such data); "
                     "map it with a column map or group by another key."
@@ -269,7 +271,9 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
             raise InputError(
                 f"Group key {k!r} is missing in the row with index label {_show(data.index[pos])}; fill it (e.g. 'unknown') or drop those rows."
             )
-    fast = None if weight else _count_by_codes(data, keys, by, scores.to_numpy(dtype=float), answered, sc)
+    unanswered_rows = counted & ~answered
+    fast = None if weight else _count_by_codes(data, keys, by, scores.to_numpy(dtype=float), answered,
+                                               unanswered_rows, sc)
     if fast is not None:
         return ScoreTable(fast[0], tuple(by), sc, False, cluster, fast[1])
     frame = data.loc[answered, keys].copy() if keys else pd.DataFrame(index=data.index[answered])
@@ -285,12 +289,12 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
     else:
         counts = frame.groupby(keys + ["score"], observed=True, sort=True).size().rename("n").reset_index()
     unanswered = None
-    if (~answered).any():
-        miss = data.loc[~answered, by] if by else pd.DataFrame(index=data.index[~answered])
+    if unanswered_rows.any():
         if by:
+            miss = data.loc[unanswered_rows, by]
             unanswered = miss.groupby(by, observed=True).size().rename("unanswered").reset_index()
         else:
-            unanswered = pd.DataFrame({"unanswered": [int((~answered).sum())]})
+            unanswered = pd.DataFrame({"unanswered": [int(unanswered_rows.sum())]})
     return ScoreTable(counts, tuple(by), sc, bool(weight), cluster, unanswered)
 
 
@@ -315,18 +319,19 @@ def _key_codes(col: pd.Series):
 
 
 def _count_by_codes(data: pd.DataFrame, keys: list, by: list, scores: np.ndarray, answered: np.ndarray,
-                    sc: Scale):
+                    unanswered: np.ndarray, sc: Scale):
     """(counts, unanswered) of :func:`tabulate`, counted with ``bincount`` over integer codes.
 
-    The same tables as ``groupby(keys + ["score"], observed=True, sort=True).size()`` over the
-    answered rows and ``groupby(by, observed=True).size()`` over the others, without copying the key
-    columns of either set of rows. None when a key is neither categorical nor text, or has a missing
-    value, or the combinations are too many to count in one array: the caller then groups.
+    The same tables as ``groupby(keys + ["score"], observed=True, sort=True).size()`` over the rows
+    ``answered`` and ``groupby(by, observed=True).size()`` over the rows ``unanswered``, without
+    copying the key columns of either set of rows (no key is missing in them: tabulate checked).
+    None when a key is neither categorical nor text, or the combinations are too many to count in
+    one array: the caller then groups.
     """
     coded = []
     for k in keys:
         c = _key_codes(data[k])
-        if c is None or (len(c[0]) and c[0].min() < 0):
+        if c is None:
             return None
         coded.append(c)
     if any(float(p) != int(p) for p in sc.points):
@@ -354,13 +359,13 @@ def _count_by_codes(data: pd.DataFrame, keys: list, by: list, scores: np.ndarray
 
     # every answered score was checked to be a point of the scale
     counts = count(answered, coded, keys, np.searchsorted(points, scores[answered].astype(np.int64)), "n")
-    unanswered = None
-    if not answered.all():
+    missing = None
+    if unanswered.any():
         if by:  # the group keys come first; the cluster key, when any, is the last
-            unanswered = count(~answered, coded[:len(by)], by, None, "unanswered")
+            missing = count(unanswered, coded[:len(by)], by, None, "unanswered")
         else:
-            unanswered = pd.DataFrame({"unanswered": [int((~answered).sum())]})
-    return counts, unanswered
+            missing = pd.DataFrame({"unanswered": [int(unanswered.sum())]})
+    return counts, missing
 
 
 def _show(value) -> str:

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from csatkit.counts import tabulate
+from csatkit.exceptions import InputError
 
 # sort order traps: upper before lower case, digits, accents, a prefix of another value, the empty string
 WORDS = ["phone", "Phone", "email", "e-mail", "chat", "chat2", "10", "9", "élan", "zoë", "", "in_app"]
@@ -103,3 +104,31 @@ def test_tabulate_many_key_combinations_are_grouped():
     t = tabulate(df, ["customer_id", "response_id"], scale="likert5")
     counts, _ = reference(df, ["customer_id", "response_id"], ["customer_id", "response_id"], "likert5")
     pd.testing.assert_frame_equal(t.counts, counts)
+
+
+@pytest.mark.parametrize("key_dtype", ["str", "category", "object"])
+def test_tabulate_reads_only_the_rows_of_its_scale(key_dtype):
+    # a missing key, a label for a score or a point off the scale in another scale's rows is not this
+    # table's business; in a row of the scale counted it is an error naming the row
+    df = frame(11, 400, key_dtype, 0.1)
+    nps_rows = np.flatnonzero(df["scale"].to_numpy() == "nps")
+    likert_rows = np.flatnonzero(df["scale"].to_numpy() == "likert5")
+    other = df.copy()
+    other.loc[other.index[nps_rows[:5]], "channel"] = None
+    other.loc[other.index[nps_rows[5]], "score"] = 10.0
+    t = tabulate(other, ["channel"], scale="likert5")
+    counts, missing = reference(df, ["channel"], ["channel"], "likert5")
+    pd.testing.assert_frame_equal(t.counts, counts)
+    pd.testing.assert_frame_equal(t.unanswered, missing)
+    bad = other.copy()
+    row = bad.index[likert_rows[7]]
+    bad.loc[row, "channel"] = None
+    with pytest.raises(InputError, match=f"Group key 'channel' is missing in the row with index label {row}"):
+        tabulate(bad, ["channel"], scale="likert5")
+    bad = df.copy()
+    bad.loc[bad.index[likert_rows[3]], "score"] = 9.0
+    with pytest.raises(InputError, match=f"holds 9.0 \\(index label {bad.index[likert_rows[3]]}\\), which is not a point"):
+        tabulate(bad, ["channel"], scale="likert5")
+    empty = df.assign(channel=np.where(df["scale"] == "likert5", None, df["channel"].astype(object)))
+    with pytest.raises(InputError, match="Cannot group by 'channel': the column is empty in every row"):
+        tabulate(empty, ["channel"], scale="likert5")
