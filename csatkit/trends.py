@@ -377,32 +377,31 @@ def _compare_tables(table: pd.DataFrame, keys: list[str], freq: str, metric: str
                      _verdict(metric, change, low, high, level, cur, prev, r["n"], r["n_prev"]),
                      _merge_flags(r.get("flag"), r.get("flag_prev"),
                                   "no_responses" if not (r["n"] > 0 and r["n_prev"] > 0) else "")))
-    res = pd.DataFrame(rows, columns=["change", "change_ci_low", "change_ci_high", "p_value", "effect_size",
-                                      "verdict", "flag"], index=both.index)
-    out = both[keys].copy() if keys else pd.DataFrame(index=both.index)
-    out["metric"] = metric
-    out["period"] = cur
-    out["previous_period"] = prev
+    change, low, high, p, eff, verdict, flag = (list(col) for col in zip(*rows)) if rows else ([],) * 7
+    # the columns gathered first and framed once: a table of a handful of rows is all overhead otherwise
+    out = {"metric": metric, "period": cur, "previous_period": prev}
     for c in ("estimate", "ci_low", "ci_high"):
-        out[c] = both[c].astype(float)
-    out["n"] = both["n"].astype(np.int64)
+        out[c] = both[c].to_numpy(dtype=float)
+    out["n"] = both["n"].to_numpy(dtype=np.int64)
     for c in ("estimate", "ci_low", "ci_high"):
-        out[f"previous_{c}"] = both[f"{c}_prev"].astype(float)
-    out["previous_n"] = both["n_prev"].astype(np.int64)
-    for c in ("change", "change_ci_low", "change_ci_high", "p_value"):
-        out[c] = res[c].astype(float)
-    p = out["p_value"].to_numpy()
-    p_adj = p.copy()
-    ok = np.isfinite(p)
+        out[f"previous_{c}"] = both[f"{c}_prev"].to_numpy(dtype=float)
+    out["previous_n"] = both["n_prev"].to_numpy(dtype=np.int64)
+    for c, v in (("change", change), ("change_ci_low", low), ("change_ci_high", high), ("p_value", p)):
+        out[c] = np.array(v, dtype=float)
+    p_adj = out["p_value"].copy()
+    ok = np.isfinite(p_adj)
     if adjust is not None and ok.sum() > 1:
         from statsmodels.stats.multitest import multipletests
 
-        p_adj[ok] = multipletests(p[ok], method=adjust)[1]
+        p_adj[ok] = multipletests(p_adj[ok], method=adjust)[1]
     out["p_adj"] = p_adj
-    out["effect_size"] = res["effect_size"].astype(float)
+    out["effect_size"] = np.array(eff, dtype=float)
     out["method"] = COMPARE_METRICS.get(metric, "newcombe" if _kind_of(metric) == "pct" else "wald")
-    out["verdict"] = res["verdict"]
-    out["flag"] = res["flag"]
+    out["verdict"] = verdict
+    out["flag"] = flag
+    out = pd.DataFrame(out)
+    if keys:
+        out = pd.concat([both[keys].reset_index(drop=True), out], axis=1)
     return out.reset_index(drop=True)
 
 
