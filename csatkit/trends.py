@@ -1051,12 +1051,15 @@ def dissatisfied_points(scale, dissatisfied=None) -> frozenset:
     return chosen
 
 
-def _recovery_rows(responses, period, scale, dissatisfied, fy_start, comment):
+def _recovery_rows(responses, period, scale, dissatisfied, fy_start, comment, columns):
+    """(rows of the scale and period, score, dissatisfied?, has a comment?) with only ``columns`` of the rows
+    (those present, and what the selection reads): the others would be copied for nothing."""
     if not isinstance(responses, pd.DataFrame):
         raise ParameterError(f"`responses` must be a DataFrame, but {type(responses).__name__} was passed.")
     check_columns(responses.columns, ["score"], where="the responses")
     sc = select_scale(responses, scale, kind=None if scale is not None else "csat")
-    data = responses
+    used = [*columns, "score", "scale", "interaction_at", comment]
+    data = responses[[c for c in dict.fromkeys(used) if c in responses.columns]]
     if period is not None:  # first: a period is usually the smaller selection
         data = filter_period(data, period, fy_start=fy_start)
     if "scale" in data.columns:
@@ -1100,11 +1103,11 @@ def service_recovery(responses: pd.DataFrame, period=None, *, scale=None, dissat
         from the data are filled with missing values (``response_id`` from the index). The comment is
         the raw text: mask or escape it before publishing (:mod:`csatkit.privacy`).
     """
-    data, score, is_dis, has = _recovery_rows(responses, period, scale, dissatisfied, fy_start, comment)
-    keep = is_dis & has
-    sub = data.loc[keep]
     cols = ["response_id", "interaction_id", "customer_id", "interaction_at", "channel", "contact_reason",
             "agent_id", "score", "comment"]
+    data, score, is_dis, has = _recovery_rows(responses, period, scale, dissatisfied, fy_start, comment, cols)
+    keep = is_dis & has
+    sub = data.loc[keep]
     out = pd.DataFrame(index=sub.index)
     for c in cols:
         src = comment if c == "comment" else c
@@ -1152,7 +1155,7 @@ def recovery_counts(responses: pd.DataFrame, by="channel", *, period=None, scale
                 check_columns(data.columns, ["interaction_at"], where="the responses")
                 data = add_period(data, b, fy_start=fy_start)
         check_columns(data.columns, by, where="the responses")
-    data, score, is_dis, has = _recovery_rows(data, period, scale, dissatisfied, fy_start, comment)
+    data, score, is_dis, has = _recovery_rows(data, period, scale, dissatisfied, fy_start, comment, by)
     answered = score.notna().to_numpy()
     frame = pd.DataFrame({"_n": answered.astype(np.int64), "_d": (is_dis & answered).astype(np.int64),
                           "_c": (is_dis & has & answered).astype(np.int64)}, index=data.index)
