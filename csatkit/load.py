@@ -868,11 +868,34 @@ def _read_csv_arrow(path: Path, enc: str, sep: str, lines: list[str], lead: int,
     names = next(csv.reader(lines[:1], delimiter=sep), [])
     if not names or len(set(names)) != len(names) or any(not n.strip() for n in names):
         return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    # The lines are counted (file reads and numpy, no Python warnings machinery) on a worker thread
+    # during the parse, which leaves the cores some slack; the count is only needed after it.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csatkit-lines") as pool:
+        line_count = pool.submit(_line_count, path)
+        table = _parse_arrow(path, sep, names, block_size)
+        if table is None or table.column_names != names:
+            return None
+        # one record per line: a line break inside a quoted value, or a quote left open (which pyarrow
+        # reads as a field running to the end of the file), makes fewer records than lines; a quote
+        # opened on the last line is checked on its own
+        if table.num_rows + 1 != line_count.result() or not _last_record_closed(path, sep):
+            return None
+    text = pd.Series([""], dtype=str).dtype  # pandas' default string dtype, as read_csv(dtype=str) gives
+    return table.to_pandas(types_mapper=lambda t: text if t in (pa.string(), pa.large_string()) else None)
+
+
+def _parse_arrow(path: Path, sep: str, names: list[str], block_size: int | None):
+    """The file as a pyarrow Table of text columns (see :func:`_read_csv_arrow`), or None when pyarrow refuses it."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
     try:
-        table = _parse_beside(lambda: pcsv.read_csv(
+        return _parse_beside(lambda: pcsv.read_csv(
             path,
             read_options=pcsv.ReadOptions(encoding="utf8", **({"block_size": block_size} if block_size else {})),
-            # records end at line breaks (checked below), which lets pyarrow split the file between threads
+            # records end at line breaks (checked by the caller), which lets pyarrow split the file between threads
             parse_options=pcsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True, escape_char=False,
                                             newlines_in_values=False, ignore_empty_lines=False),
             # check_utf8 (the default, made explicit): _read_csv_utf8_first relies on every value being checked
@@ -882,15 +905,6 @@ def _read_csv_arrow(path: Path, enc: str, sep: str, lines: list[str], lead: int,
         ))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError, OSError):
         return None
-    if table.column_names != names:
-        return None
-    # one record per line: a line break inside a quoted value, or a quote left open (which pyarrow
-    # reads as a field running to the end of the file), makes fewer records than lines; a quote
-    # opened on the last line is checked on its own
-    if table.num_rows + 1 != _line_count(path) or not _last_record_closed(path, sep):
-        return None
-    text = pd.Series([""], dtype=str).dtype  # pandas' default string dtype, as read_csv(dtype=str) gives
-    return table.to_pandas(types_mapper=lambda t: text if t in (pa.string(), pa.large_string()) else None)
 
 
 #: Work for the calling thread while pyarrow parses a CSV file on a worker thread (see :func:`_parse_beside`);
