@@ -162,8 +162,11 @@ def _scalar_number(v) -> float | None:
     return None
 
 
-def _as_text(s: pd.Series) -> pd.Series:
-    """Any column as stripped text (:data:`~csatkit.schema.STRING_DTYPE`), empty strings as missing."""
+def _as_text(s: pd.Series, *, blank_free: bool = False) -> pd.Series:
+    """Any column as stripped text (:data:`~csatkit.schema.STRING_DTYPE`), empty strings as missing.
+
+    ``blank_free``: no value of ``s`` is an empty string, so that only stripping can make one.
+    """
     dt = s.dtype
     if isinstance(dt, pd.CategoricalDtype):
         s = s.astype(object)
@@ -186,7 +189,10 @@ def _as_text(s: pd.Series) -> pd.Series:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         texts = np.array([_scalar_text(u) for u in uniques] + [None], dtype=object)
         t = pd.Series(pd.array(texts[codes], dtype=STRING_DTYPE), index=s.index, name=s.name)
-    return _blank_as_missing(_strip(t))
+    stripped = _strip(t)
+    if blank_free and stripped is t:  # the text of ``s`` unstripped: no empty string to look for
+        return t
+    return _blank_as_missing(stripped)
 
 
 def _strip(t: pd.Series) -> pd.Series:
@@ -687,6 +693,7 @@ class _Raw:
     kind: str
     missing: dict = field(default_factory=dict)
     value_labels: dict = field(default_factory=dict)
+    blank_free: bool = False  # no cell of ``frame`` is an empty string (pyarrow's CSV reader makes them missing)
 
 
 def _encoding_from_head(head: bytes) -> tuple[str, str] | None:
@@ -1026,7 +1033,8 @@ def _read_csv_utf8_first(path: Path, sep) -> tuple[pd.DataFrame | None, tuple | 
     return df, (lines, *layout)
 
 
-def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataFrame:
+def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> tuple[pd.DataFrame, bool]:
+    """The file as a frame of text columns, and whether pyarrow's reader read it (then no cell is an empty string)."""
     declined = None  # the layout of a UTF-8 attempt of pyarrow's reader that declined
     if encoding is not None:
         enc, how = encoding, "given"
@@ -1039,7 +1047,7 @@ def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataF
         if df is not None:
             _, sep, sep_how, lead = tried
             _note_csv(ledger, *_VALID_UTF8, sep, sep_how, False, lead)
-            return df
+            return df, True
         declined = tried
         enc, how = _detect_encoding(path)
     try:
@@ -1064,6 +1072,7 @@ def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataF
     wide = extra = False
     try:
         df = _read_csv_arrow(path, enc, sep, lines, lead) if arrow else None
+        via_arrow = df is not None
         if df is None:
             with warnings.catch_warnings():
                 # with index_col=False pandas drops the fields of a first row wider than the header,
@@ -1116,7 +1125,7 @@ def _read_csv(path: Path, shown: str, sep, encoding, ledger: Ledger) -> pd.DataF
     _note_csv(ledger, enc, how, sep, sep_how, wide, lead)
     if extra:
         ledger.note("empty fields after the last column of the header ignored")
-    return df
+    return df, via_arrow
 
 
 def _refuse_values_beyond_header(path: Path, shown: str, enc: str, sep: str, lead: int) -> None:
@@ -1269,7 +1278,7 @@ def _read_source(source, *, sep, encoding, sheet) -> _Raw:
                 raise ParameterError(f"`{name}` applies to {'/'.join(sorted(kinds))} files only, but {shown} is read as {kind}.")
         raw = _Raw(pd.DataFrame(), Ledger(source=shown), kind)
         if kind == "csv":
-            df = _read_csv(path, shown, sep, encoding, raw.ledger)
+            df, raw.blank_free = _read_csv(path, shown, sep, encoding, raw.ledger)
         elif kind == "excel":
             df = _read_excel(path, shown, sheet, raw.ledger)
         elif kind == "parquet":
@@ -1816,6 +1825,10 @@ def _parse_timestamps(raw: pd.Series, text: pd.Series | None, dayfirst: bool, co
             ledger.note(f"{column}: time-zone-aware timestamps converted to UTC and stored without a time zone")
         values, oob = _to_ns(raw)
         return values, oob
+    if iso is not None and raw.dtype != object:
+        # no cell holds a datetime object, so ``iso`` is the answer: a value for every text, NaT for
+        # every missing one (pyarrow's cast keeps the nulls), none unparseable
+        return (iso if iso.flags.writeable else iso.copy()), np.zeros(n, dtype=bool)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     tz_seen = False
     if text is None:
@@ -2080,13 +2093,35 @@ def _weights(raw: pd.Series, text: pd.Series) -> np.ndarray:
         w[text.isna().to_numpy()] = np.nan  # declared missing codes
         return w
     # weights repeat: read each distinct text once, then look the rows up
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    only = _only_value(text)
+    if only is not None:  # one text throughout (often "1"): no hashing, no lookup
+        codes, uniques = None, [only]
+    else:
+        codes, uniques = pd.factorize(text, use_na_sentinel=True)
     u = pd.Series(uniques, dtype=text.dtype)
     w = pd.to_numeric(u, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
     retry = np.isnan(w)
     if retry.any():  # "1,5": looked at only where the plain parse failed
         w[retry] = [np.nan if (x := _scalar_number(v)) is None else x for v in u[retry]]
+    if codes is None:
+        return np.full(len(text), w[0])
     return np.append(w, np.nan)[codes]
+
+
+def _only_value(t: pd.Series) -> str | None:
+    """The value of a text column whose every row holds that same value; None otherwise (also when a row is missing).
+
+    Answered for pyarrow-backed text with one comparison per row, without hashing; other storage gets None.
+    """
+    if len(t) == 0 or getattr(t.dtype, "storage", None) != "pyarrow":
+        return None
+    import pyarrow.compute as pc
+
+    arr = t.array.__arrow_array__()
+    if arr.null_count:
+        return None
+    first = arr[0]
+    return first.as_py() if pc.all(pc.equal(arr, first)).as_py() else None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -2104,7 +2139,7 @@ def _check_common(dayfirst, strict) -> None:
 
 def _texts(raw: _Raw, mapping: dict, names: Iterable[str]) -> dict[str, pd.Series]:
     """Mapped columns as text; columns already holding datetimes are left to the timestamp parser."""
-    return {c: _as_text(_labelled(raw, mapping[c])) for c in names
+    return {c: _as_text(_labelled(raw, mapping[c]), blank_free=raw.blank_free) for c in names
             if c in mapping and not pd.api.types.is_datetime64_any_dtype(raw.frame[mapping[c]].dtype)}
 
 

@@ -1,13 +1,15 @@
 """The loader's fast paths give exactly what the usual paths give.
 
-Three shortcuts of :mod:`csatkit.load` are checked against the code they stand in for:
+These shortcuts of :mod:`csatkit.load` are checked against the code they stand in for:
 
 * a CSV file without byte-order mark is first offered to pyarrow's reader as UTF-8, and decoded in
   full (to choose between UTF-8, Windows-1252 and Latin-1) only when the reader declines it;
 * the line count that guards pyarrow's reader counts with numpy;
-* text timestamps in ISO 8601 are read by pyarrow's cast, and give no evidence of the date order.
+* text timestamps in ISO 8601 are read by pyarrow's cast, and give no evidence of the date order;
+* the text of a file pyarrow's reader read is not searched for empty strings unless stripping made some;
+* a weight column holding one text throughout is read once, without factorizing it.
 
-The reference for the first and the last is the loader with them switched off (:func:`usual_paths`),
+The reference for all but the line count is the loader with them switched off (:func:`usual_paths`),
 which then runs the code as it was before they existed; frames, ledgers (counts, examples, notes)
 and errors must match. The line count is compared with counting bytes, as it was done before.
 """
@@ -19,21 +21,27 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from csatkit import load
 from csatkit.load import read_contacts, read_responses
-from csatkit.schema import Ledger
+from csatkit.schema import STRING_DTYPE, Ledger
+
+_as_text = load._as_text
 
 
 @contextlib.contextmanager
 def usual_paths():
-    """The loader without its shortcuts: the encoding decoded in full first, timestamps parsed by pandas/dateutil."""
+    """The loader without its shortcuts: the encoding decoded in full first, timestamps parsed by pandas/dateutil,
+    every text searched for empty strings, every weight column factorized."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(load, "_read_csv_utf8_first", lambda path, sep: (None, None))
         mp.setattr(load, "_iso_timestamps", lambda text: None)
+        mp.setattr(load, "_as_text", lambda s, blank_free=False: _as_text(s))
+        mp.setattr(load, "_only_value", lambda t: None)
         yield
 
 
@@ -361,3 +369,66 @@ def test_a_header_longer_than_the_sample_is_checked_too(tmp_path, byte):
     kind, data, ledger = assert_same_outcome(lambda: read_responses(path))
     expected = "utf-8 (valid UTF-8)" if byte != b"\xe9" else "cp1252 (not valid UTF-8"
     assert kind == "ok" and expected in ledger.notes[0]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(a=st.one_of(_ISO_COLUMN, _ANY_COLUMN), b=st.one_of(_ISO_COLUMN, _ANY_COLUMN),
+       dayfirst=st.sampled_from([None, None, False, True]))
+def test_text_dtype_timestamps_read_the_same_with_and_without_pyarrow(a, b, dayfirst):
+    # text columns (as a CSV file gives them), where the cast's values are returned as they are
+    frame = _responses_frame(a, b).astype({"interaction_at": STRING_DTYPE, "responded_at": STRING_DTYPE})
+    assert_same_outcome(lambda: read_responses(frame, dayfirst=dayfirst))
+
+
+# ------------------------------------------------------------------------------------------------
+# Text and weights of a file read by pyarrow
+# ------------------------------------------------------------------------------------------------
+
+# fields that are empty, quoted empty, blank, padded (ASCII and other whitespace), or plain
+_TEXT_TOKENS = ["", '""', " ", "  ", "\t", "\u3000", "\u00a0", "\u2003", "x", "email", "Chat", "é", "日本", "a b",
+                '" x "', '"\u3000"', "1.0", "1", "1,5", "-1", "abc", "nan", "NA"]
+_TEXT_FIELD = st.lists(st.sampled_from(_TEXT_TOKENS), max_size=3).map(
+    lambda parts: parts[0] if len(parts) == 1 and parts[0].startswith('"') else "".join(p.strip('"') for p in parts))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(_TEXT_FIELD, _TEXT_FIELD, _TEXT_FIELD, _TEXT_FIELD), min_size=1, max_size=8),
+       weight=st.one_of(st.none(), st.sampled_from(_TEXT_TOKENS)))
+def test_csv_text_and_weights_read_the_same_with_and_without_the_shortcuts(tmp_path_factory, rows, weight):
+    # ``weight``: one text in every row (the weight shortcut), or None for a weight per row
+    lines = ["response_id,score,channel,agent_id,weight"]
+    for i, (rid, channel, agent, w) in enumerate(rows):
+        fields = [rid, "5" if i % 3 else "", channel, agent, w if weight is None else weight]
+        lines.append(",".join(f'"{f}"' if "," in f else f for f in fields))
+    path = tmp_path_factory.mktemp("text") / "responses.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with spy("_read_csv_arrow") as arrow:
+        assert_same_outcome(lambda: read_responses(path, scale="likert5", channel="email"))
+    assert arrow and arrow[0] is not None  # pyarrow's reader took the file: the text shortcut applied
+
+
+@pytest.mark.parametrize("value", ["1", "1.0", " 2 ", "\u30002", "1,5", "0", "-1", "abc", "nan", "inf", "1e3", ""])
+@pytest.mark.parametrize("dtype", [STRING_DTYPE, object])
+@pytest.mark.parametrize("blank", [None, 0, 2])
+def test_a_weight_column_of_one_value_reads_the_same_as_factorized(value, dtype, blank):
+    weights = pd.Series([value] * 4, dtype=dtype)
+    if blank is not None:  # one row without a weight: not one value throughout
+        weights[blank] = None
+    frame = pd.DataFrame({"response_id": ["r1", "r2", "r3", "r4"], "score": [5, 4, 3, 2], "channel": "email",
+                          "weight": weights})
+    kind, data, ledger = assert_same_outcome(lambda: read_responses(frame, scale="likert5"))
+    with spy("_only_value") as only:
+        read_responses(frame, scale="likert5")
+    assert (only[0] is not None) == (blank is None and value.strip() != "")  # a blank text is missing
+
+
+def test_only_value_of_text_columns():
+    assert load._only_value(pd.Series(["a", "a", "a"], dtype=STRING_DTYPE)) == "a"
+    assert load._only_value(pd.Series(["a", "a", "b"], dtype=STRING_DTYPE)) is None
+    assert load._only_value(pd.Series(["a", None, "a"], dtype=STRING_DTYPE)) is None
+    assert load._only_value(pd.Series([], dtype=STRING_DTYPE)) is None
+    assert load._only_value(pd.Series(["a", "a"], dtype=object)) is None  # only pyarrow-backed text is looked at
+    chunked = pd.Series(pd.array(pa.chunked_array([["a", "a"], ["a"], []], type=pa.large_string()), dtype=STRING_DTYPE))
+    assert load._only_value(chunked) == "a"
+    chunked = pd.Series(pd.array(pa.chunked_array([["a", "a"], ["a "]], type=pa.large_string()), dtype=STRING_DTYPE))
+    assert load._only_value(chunked) is None
