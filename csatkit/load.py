@@ -245,12 +245,20 @@ def _may_have_padding(t: pd.Series) -> bool:
         if len(chunk) == 0 or data is None:  # no value has a byte
             continue
         off = np.frombuffer(offsets, dtype=width, count=chunk.offset + len(chunk) + 1)[chunk.offset:]
-        starts, ends = off[:-1], off[1:]
-        filled = ends > starts  # empty strings have no bytes, nor (as a rule) missing values
-        if not filled.all():
-            starts, ends = starts[filled], ends[filled]
-        raw = np.frombuffer(data, dtype=np.uint8)
-        if _has_flagged(raw.take(starts), _WS_FIRST_BYTE) or _has_flagged(raw.take(ends - 1), _WS_LAST_BYTE):
+        size = int(off[-1])
+        if size == 0:
+            continue
+        raw = np.frombuffer(data, dtype=np.uint8, count=size)
+        # Every position of every value is read, without picking the values that have bytes: the
+        # start of an empty (or missing) value is that of the next value with bytes, and its end that
+        # of the value before; beyond the buffer, the position is clipped to its last (or first) byte.
+        # Such a byte is one of a value's own first or last bytes, where a first byte cannot be flagged
+        # as a last one nor a last byte as a first one unless it is ASCII whitespace, which pads its
+        # value anyway. (In a sliced array the byte may belong to a value outside the slice: at worst
+        # a True the caller's comparison corrects.)
+        if _has_flagged(raw.take(off[:-1], mode="clip"), _WS_FIRST_BYTE):
+            return True
+        if _has_flagged(raw.take(off[1:] - 1, mode="clip"), _WS_LAST_BYTE):
             return True
     return False
 

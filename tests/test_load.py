@@ -979,6 +979,29 @@ def test_stripping_random_strings_matches_str_strip_and_pandas(values, pieces):
     assert _listed(kept) == _listed(s.str.strip())
 
 
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.just(""), st.text(alphabet=st.sampled_from(
+    list(_WHITESPACE + _NOT_WHITESPACE) + ["a", "é", "中", "😀", "\u0301"]), max_size=4)), max_size=20),
+    pieces=st.integers(1, 3))
+def test_padding_check_is_never_wrong_to_say_none_and_says_so_for_clean_text(values, pieces):
+    from csatkit.load import _may_have_padding
+
+    padded = any(v is not None and v != v.strip() for v in values)
+    if padded:  # the check reads the positions of empty and missing values too: never a False here
+        assert _may_have_padding(_arrow_text(values, pieces))
+    # an array of its own (not cut from a larger one): the answer is that of the first and the last byte of
+    # each value with bytes (empty and missing values, whose positions are read too, change nothing)
+    import pyarrow as pa
+
+    from csatkit.load import _WS_FIRST_BYTE, _WS_LAST_BYTE
+
+    for column in (values, [v if v is None else v.strip() for v in values]):
+        whole = pd.Series(pd.array(pa.chunked_array([pa.array(column, type=pa.large_string())]), dtype=STRING_DTYPE))
+        encoded = [v.encode() for v in column if v]
+        expected = any(_WS_FIRST_BYTE[b[0]] or _WS_LAST_BYTE[b[-1]] for b in encoded)
+        assert _may_have_padding(whole) == expected
+
+
 def test_missing_values_holding_bytes_do_not_hide_or_invent_padding():
     """Arrow lets a missing value keep bytes; they are not text, and a padded value after them is still seen."""
     import pyarrow as pa
