@@ -2192,8 +2192,15 @@ def _kept_text(t: pd.Series | None, idx: np.ndarray) -> pd.Series:
 
 def _kept_time(v: np.ndarray | None, idx: np.ndarray) -> pd.Series:
     if v is None:
-        return pd.Series(np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[ns]"))
-    return pd.Series(v[idx])
+        return pd.Series(np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[ns]"), copy=False)
+    if len(idx) == len(v):  # every row kept: one copy (``v`` may be a view of the caller's frame)
+        return pd.Series(v)
+    return pd.Series(v[idx], copy=False)  # already a copy
+
+
+def _kept(v: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The kept rows of an array the loader made itself: the array, not a copy, when every row is kept."""
+    return v if len(idx) == len(v) else v[idx]
 
 
 def read_responses(
@@ -2399,14 +2406,14 @@ def read_responses(
         "team": _kept_text(texts.get("team"), idx),
         "interaction_at": _kept_time(stamps.get("interaction_at"), idx),
         "responded_at": _kept_time(stamps.get("responded_at"), idx),
-        "score": pd.Series(points[idx].astype(float)),
+        "score": pd.Series(_kept(points, idx).astype(float, copy=False), copy=False),
         "scale": (_kept_text(scale_text, idx) if scale_text is not None
                   else pd.Series(pd.array([scored.constant] * k, dtype=STRING_DTYPE))),
         "comment": _kept_text(texts.get("comment"), idx),
-        "weight": pd.Series(w[idx] if w is not None else np.ones(k), dtype=float),
+        "weight": pd.Series(_kept(w, idx) if w is not None else np.ones(k), dtype=float, copy=False),
     }
     data = pd.DataFrame(out, columns=RESPONSE_COLUMNS, copy=False)  # columns as built: no stacking into 2-D blocks
-    ledger.unanswered = int(np.isnan(points[idx]).sum())
+    ledger.unanswered = int(np.isnan(data["score"].to_numpy()).sum())
     rows.finish()
     ledger.check(len(data))
     return Loaded(data, ledger)

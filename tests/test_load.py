@@ -1240,3 +1240,19 @@ def test_arrow_csv_reader_declines_line_breaks_in_values_at_any_block_boundary(t
     # and the loader keeps every record, line breaks included
     data, ledger = read_responses(path, scale="likert5", channel="email")
     assert ledger.rows_read == 200 and data["comment"].str.contains("\n").sum() == len(range(3, 200, 7))
+
+
+@pytest.mark.parametrize("drop", [False, True])
+def test_loaded_columns_share_no_memory_with_the_callers_frame(drop):
+    # every row kept (the loader's own arrays are used as they are) or one row excluded (copies of the kept rows)
+    frame = pd.DataFrame({
+        "response_id": ["r1", "r2", "r3"], "score": [5.0, 4.0, 2.0 if not drop else 9.0], "channel": "email",
+        "interaction_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]).astype("datetime64[ns]"),
+        "weight": [1.0, 2.0, 0.5],
+    })
+    data, ledger = read_responses(frame, scale="likert5")
+    assert len(data) == (2 if drop else 3)
+    for col in ("score", "interaction_at", "weight"):
+        assert not np.shares_memory(data[col].to_numpy(), frame[col].to_numpy()), col
+    assert data["interaction_at"].tolist() == frame["interaction_at"].tolist()[:len(data)]
+    assert data["weight"].tolist() == frame["weight"].tolist()[:len(data)]
