@@ -2194,7 +2194,7 @@ def _kept_time(v: np.ndarray | None, idx: np.ndarray) -> pd.Series:
     if v is None:
         return pd.Series(np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[ns]"), copy=False)
     if len(idx) == len(v):  # every row kept: one copy (``v`` may be a view of the caller's frame)
-        return pd.Series(v)
+        return pd.Series(v, copy=True)
     return pd.Series(v[idx], copy=False)  # already a copy
 
 
