@@ -605,6 +605,11 @@ def _as_datetime_series(values, name: str) -> pd.Series:
     return series
 
 
+#: Ticks per day of the datetime64 units that a day is a whole number of.
+_UNITS_PER_DAY = {"D": 1, "h": 24, "m": 24 * 60, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000,
+                  "ns": 86_400_000_000_000}
+
+
 class _Days:
     """The days of a datetime Series, prepared for table lookups.
 
@@ -630,9 +635,18 @@ class _Days:
         values = series.to_numpy()
         if values.dtype.kind != "M":  # e.g. pyarrow-backed timestamps
             values = series.astype("datetime64[ns]").to_numpy()
-        days = values.astype("datetime64[D]")
-        self.missing = np.isnat(days)
-        day_ints = days.view(np.int64)
+        unit, count = np.datetime_data(values.dtype)
+        per_day = _UNITS_PER_DAY.get(unit) if count == 1 else None
+        if per_day is not None:
+            # the day of each value by floor division, as the cast to datetime64[D] gives it (also
+            # before 1970), at a fraction of the cast's cost; NaT is the smallest int64
+            ints = values.view(np.int64)
+            self.missing = ints == np.iinfo(np.int64).min
+            day_ints = ints // per_day
+        else:
+            days = values.astype("datetime64[D]")
+            self.missing = np.isnat(days)
+            day_ints = days.view(np.int64)
         if self.missing.all():
             self.offsets = np.zeros(len(day_ints), dtype=np.int64)
             self.months = np.zeros(0, dtype=np.int64)

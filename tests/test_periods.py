@@ -667,6 +667,26 @@ def test_filter_period_time_ordered_rows(fy_start):
     pd.testing.assert_frame_equal(rows, with_gap[inside])
 
 
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_days_by_division_agree_with_numpy_cast(unit):
+    # the day of a timestamp is computed by floor division of its ticks: the same day as numpy's cast
+    # to datetime64[D] gives, before and after 1970, at midnight and a tick before it, and NaT kept missing
+    rng = np.random.default_rng(5)
+    first, last = ("1700-01-01", "2260-01-01") if unit == "ns" else ("1000-01-03", "9996-12-01")  # ns: 1677-2262
+    midnights = pd.date_range(first, last, periods=400, unit="s").normalize().to_numpy().astype(f"M8[{unit}]")
+    tick = np.timedelta64(1, unit)
+    spread = rng.integers(-10**6, 10**6, 400).astype(f"m8[{unit}]") if unit != "s" else rng.integers(-86400, 86400, 400).astype("m8[s]")
+    values = np.concatenate([midnights, midnights - tick, midnights + tick, midnights + spread,
+                             np.array(["1969-12-31T23:59:59", "1970-01-01T00:00:00", "NaT"], dtype=f"M8[{unit}]")])
+    days = periods_module._Days(pd.Series(values), "values")
+    cast = values.astype("datetime64[D]")
+    assert (days.missing == np.isnat(cast)).all()
+    ok = ~np.isnat(cast)
+    lo = cast[ok].view(np.int64).min()
+    assert (days.offsets[ok] == cast[ok].view(np.int64) - lo).all()
+    assert (days.offsets[~ok] == 0).all()
+
+
 def test_filter_period_time_zone(responses):
     df = responses.assign(interaction_at=responses["interaction_at"].dt.tz_localize("Europe/London"))
     assert filter_period(df, "2026Q3")["response_id"].tolist() == ["r2"]
