@@ -34,10 +34,20 @@ def _axes(ax, figsize):
     return ax
 
 
-def _interval(ax, lo, hi, y, colour, lw=1.2):
-    """An interval drawn as a line with end caps; unlike errorbar it does not assume the estimate lies inside."""
-    ax.plot([lo, hi], [y, y], color=colour, lw=lw, solid_capstyle="butt")
-    ax.plot([lo, hi], [y, y], "|", color=colour, ms=7, mew=lw)
+def _intervals(ax, lo, hi, y, colour, lw=1.2):
+    """Intervals drawn as lines with end caps; unlike errorbar they do not assume the estimate lies inside.
+
+    One collection for the lines and one line of markers for the caps, however many intervals: a
+    pair of artists per interval made the figure several times slower to draw. Intervals with a
+    missing end are left out.
+    """
+    lo, hi, y = (np.asarray(v, dtype=float) for v in (lo, hi, y))
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if not ok.any():
+        return
+    lo, hi, y = lo[ok], hi[ok], y[ok]
+    ax.hlines(y, lo, hi, colors=colour, lw=lw, capstyle="butt")
+    ax.plot(np.concatenate([lo, hi]), np.concatenate([y, y]), "|", color=colour, ms=7, mew=lw, linestyle="none")
 
 
 def plot_channel_estimates(result, *, ax=None, methods=None, show_n: bool = True):
@@ -75,13 +85,13 @@ def plot_channel_estimates(result, *, ax=None, methods=None, show_n: bool = True
         if r["n"] <= 0:
             ax.text(0.02, yi, "no responses", transform=ax.get_yaxis_transform(), va="center", color=_WEAK,
                     fontsize=8, style="italic")
-            continue
-        weak = "small_n" in str(r["flag"])
-        colour = _WEAK if weak else _OK
-        lo, hi = r["ci_low"], r["ci_high"]
-        if np.isfinite(lo) and np.isfinite(hi):
-            _interval(ax, lo, hi, yi, colour, lw=1.5)
-        ax.plot(r["estimate"], yi, "o", color=colour, mfc="white" if weak else colour, ms=7)
+    has = est["n"].to_numpy() > 0
+    weak = est["flag"].astype(str).str.contains("small_n").to_numpy()
+    for sel, colour, face in ((has & ~weak, _OK, _OK), (has & weak, _WEAK, "white")):
+        if sel.any():
+            _intervals(ax, est["ci_low"].to_numpy()[sel], est["ci_high"].to_numpy()[sel], y[sel], colour, lw=1.5)
+            ax.plot(est["estimate"].to_numpy(dtype=float)[sel], y[sel], "o", color=colour, mfc=face, ms=7,
+                    linestyle="none")
     if result.benchmark is not None:
         ax.axvspan(*result.benchmark, color="#b8d8b8", alpha=0.35, lw=0,
                    label=f"benchmark {result.benchmark[0]:g}-{result.benchmark[1]:g}")
@@ -110,14 +120,14 @@ def _plot_mix_estimates(result: MixResult, *, ax=None, methods=None, show_n=True
     for k, m in enumerate(methods):
         sub = est[est["method"] == m].set_index(result.by)
         off = (k - (len(methods) - 1) / 2) * width
-        for yi, g in zip(y, groups):
-            if g not in sub.index:
-                continue
-            r = sub.loc[g]
-            colour = _METHOD_COLOURS.get(m, _OK)
-            if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"]):
-                _interval(ax, r["ci_low"], r["ci_high"], yi - off, colour)
-            ax.plot(r["estimate"], yi - off, "o", color=colour, ms=5, label=m if yi == y[0] else None)
+        shown = [g in sub.index for g in groups]
+        if not any(shown):
+            continue
+        rows = sub.loc[[g for g in groups if g in sub.index]]
+        at = y[shown] - off
+        colour = _METHOD_COLOURS.get(m, _OK)
+        _intervals(ax, rows["ci_low"], rows["ci_high"], at, colour)
+        ax.plot(rows["estimate"].to_numpy(dtype=float), at, "o", color=colour, ms=5, linestyle="none", label=m)
     raw = est[est["method"] == "raw"].set_index(result.by)
     ax.set_yticks(y)
     ax.set_yticklabels([f"{g} (n={int(raw.loc[g, 'n'])})" if show_n and g in raw.index else str(g) for g in groups])

@@ -1120,6 +1120,36 @@ def test_html_escapes_group_names():
 # ---------------------------------------------------------------------------------------------
 
 
+def test_estimate_plots_draw_each_estimate_and_interval_once(three_channels):
+    # the points and interval segments drawn are the results' estimates and intervals, each method
+    # once in the legend
+    res = gaps.channel_gaps(three_channels, target=80, benchmark=(70, 80), seed=0)
+    ax = plot_channel_estimates(res)
+    points = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    drawn = sorted(x for ln in points for x in ln.get_xdata())
+    assert drawn == pytest.approx(sorted(res.estimates["estimate"]))
+    segments = [seg for c in ax.collections if isinstance(c, matplotlib.collections.LineCollection)
+                for seg in c.get_segments()]
+    np.testing.assert_allclose(sorted((a[0], b[0]) for a, b in segments),
+                               sorted(zip(res.estimates["ci_low"], res.estimates["ci_high"])))
+    plt.close(ax.figure)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        mix = gaps.mix_adjusted_gaps(three_channels, seed=0)
+    ax = plot_channel_estimates(mix)
+    est = mix.estimates
+    for method in est["method"].unique():
+        rows = est[est["method"] == method]
+        line = next(ln for ln in ax.get_lines() if ln.get_label() == method)
+        assert sorted(line.get_xdata()) == pytest.approx(sorted(rows["estimate"]))
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == sorted(est["method"].unique())
+    segments = [seg for c in ax.collections if isinstance(c, matplotlib.collections.LineCollection)
+                for seg in c.get_segments()]
+    finite = est[np.isfinite(est["ci_low"]) & np.isfinite(est["ci_high"])]
+    np.testing.assert_allclose(sorted((a[0], b[0]) for a, b in segments), sorted(zip(finite["ci_low"], finite["ci_high"])))
+    plt.close(ax.figure)
+
+
 def test_plots_return_axes_and_draw_what_the_results_hold(three_channels):
     res = gaps.channel_gaps(three_channels, target=80, benchmark=(70, 80), seed=0)
     ax = plot_channel_estimates(res)
