@@ -227,6 +227,14 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
     keys = by + ([cluster] if cluster else [])
     if cluster and cluster in by:
         raise ParameterError(f"The cluster key {cluster!r} is also a group key; drop it from `by`.")
+    if len(set(by)) < len(by):
+        raise ParameterError(f"`by` names a key more than once: {by}.")
+    taken = sorted(set(keys) & _TABLE_COLUMNS)
+    if taken:
+        raise ParameterError(
+            f"A key may not be named {taken[0]!r}: the score table has a column of that name "
+            f"({', '.join(sorted(_TABLE_COLUMNS))}); rename the column first."
+        )
     data = _derive_periods(responses, keys, fy_start)
     check_columns(data.columns, keys + [score] + ([weight] if weight else []), where="the responses")
     sc = select_scale(data, scale) if (scale is not None or "scale" in data.columns) else None
@@ -297,6 +305,9 @@ def tabulate(responses, by=None, *, scale=None, weight=None, cluster=None, fy_st
             unanswered = pd.DataFrame({"unanswered": [int(unanswered_rows.sum())]})
     return ScoreTable(counts, tuple(by), sc, bool(weight), cluster, unanswered)
 
+
+#: The columns a score table adds to its keys (counts, weights, scale point, unanswered surveys).
+_TABLE_COLUMNS = frozenset({"score", "n", "w", "w2", "unanswered"})
 
 #: Largest number of key x score combinations counted in one array by :func:`_count_by_codes`.
 _MAX_CELLS = 1 << 22

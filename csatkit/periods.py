@@ -840,7 +840,10 @@ def filter_period(
     -------
     pandas.DataFrame
         The matching rows, in their original order and with their index; rows with a missing
-        timestamp never match. Agrees row for row with :func:`assign_periods`.
+        timestamp never match. Agrees row for row with :func:`assign_periods`. When the rows form
+        one run (time-ordered data) the result is a slice of ``df``: changing either leaves the
+        other as it was (copy-on-write), but the slice keeps ``df``'s memory in use; ``.copy()`` it
+        to keep a small period of a large frame on its own.
 
     Examples
     --------

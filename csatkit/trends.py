@@ -397,12 +397,20 @@ def _compare_tables(table: pd.DataFrame, keys: list[str], freq: str, metric: str
     out["p_adj"] = p_adj
     out["effect_size"] = np.array(eff, dtype=float)
     out["method"] = COMPARE_METRICS.get(metric, "newcombe" if _kind_of(metric) == "pct" else "wald")
-    out["verdict"] = verdict
-    out["flag"] = flag
+    out["verdict"] = verdict if verdict else np.array([], dtype=object)  # text columns even when empty
+    out["flag"] = flag if flag else np.array([], dtype=object)
     out = pd.DataFrame(out)
     if keys:
         out = pd.concat([both[keys].reset_index(drop=True), out], axis=1)
     return out.reset_index(drop=True)
+
+
+#: The columns compare_periods puts beside the ``by`` keys.
+_COMPARE_COLUMNS = frozenset({
+    "metric", "period", "previous_period", "estimate", "ci_low", "ci_high", "n", "previous_estimate",
+    "previous_ci_low", "previous_ci_high", "previous_n", "change", "change_ci_low", "change_ci_high", "p_value",
+    "p_adj", "effect_size", "method", "verdict", "flag",
+})
 
 
 def compare_periods(responses, current, previous=None, *, metric: str = "csat", by=None, level: float = 0.95,
@@ -511,6 +519,10 @@ def compare_periods(responses, current, previous=None, *, metric: str = "csat", 
     by = as_list(by)
     if freq in by:
         raise ParameterError(f"`by` must not contain the period key {freq!r}: compare_periods adds it itself.")
+    taken = [b for b in by if b in _COMPARE_COLUMNS]
+    if taken:
+        raise ParameterError(f"A `by` key may not be named {taken[0]!r}, a column of the comparison table; "
+                             "rename the column first.")
     if isinstance(responses, pd.DataFrame):
         scale = select_scale(responses, scale, kind=_KIND[metric])
         _check_scale_for(metric, scale)

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from csatkit.counts import tabulate
-from csatkit.exceptions import InputError
+from csatkit.exceptions import InputError, ParameterError
 
 # sort order traps: upper before lower case, digits, accents, a prefix of another value, the empty string
 WORDS = ["phone", "Phone", "email", "e-mail", "chat", "chat2", "10", "9", "élan", "zoë", "", "in_app"]
@@ -132,3 +132,17 @@ def test_tabulate_reads_only_the_rows_of_its_scale(key_dtype):
     empty = df.assign(channel=np.where(df["scale"] == "likert5", None, df["channel"].astype(object)))
     with pytest.raises(InputError, match="Cannot group by 'channel': the column is empty in every row"):
         tabulate(empty, ["channel"], scale="likert5")
+
+
+@pytest.mark.parametrize("key_dtype", ["str", "category", "object"])
+def test_tabulate_refuses_keys_named_like_its_columns(key_dtype):
+    # a key called n, score, w, w2 or unanswered would be overwritten by the table's own column
+    df = frame(2, 50, key_dtype, 0.2)
+    for name in ("n", "score", "w", "w2", "unanswered"):
+        renamed = df.rename(columns={"channel": name, "score": "rating"} if name == "score" else {"channel": name})
+        with pytest.raises(ParameterError, match=f"A key may not be named '{name}'"):
+            tabulate(renamed, [name], scale="likert5", score="rating" if name == "score" else "score")
+    with pytest.raises(ParameterError, match="A key may not be named 'n'"):
+        tabulate(df.rename(columns={"agent_id": "n"}), ["channel"], scale="likert5", cluster="n")
+    with pytest.raises(ParameterError, match=r"`by` names a key more than once: \['channel', 'channel'\]"):
+        tabulate(df, ["channel", "channel"], scale="likert5")

@@ -251,6 +251,15 @@ def test_compare_errors(two_quarters):
         compare_periods(two_quarters, "2026Q9")
     with pytest.raises(CsatkitError, match="interaction_at"):
         compare_periods(two_quarters.drop(columns="interaction_at"), "2026Q3")
+    with pytest.raises(ParameterError, match="A `by` key may not be named 'method', a column of the comparison"):
+        compare_periods(two_quarters.assign(method="web"), "2026Q3", by="method")
+
+
+def test_compare_without_rows_in_either_period_keeps_text_columns(two_quarters):
+    # no group has responses in 2024Q1 or 2023Q4: an empty table, with the text columns still text
+    out = compare_periods(two_quarters, "2024Q1", by="channel")
+    assert out.empty
+    assert out["verdict"].dtype == object and out["flag"].dtype == object
 
 
 # verdicts on simulated data with a known truth
