@@ -96,8 +96,8 @@ class Section:
     def __post_init__(self):
         if self.figure is not None:
             buf = io.BytesIO()
-            # a figure with a layout engine already fits its labels to the figure; "tight" would draw
-            # it once more only to measure it
+            # a figure with a layout engine already fits its labels to the figure; "tight" would
+            # measure every artist once more only to crop the margin
             tight = None if self.figure.get_layout_engine() is not None else "tight"
             self.figure.savefig(buf, format="png", dpi=110, bbox_inches=tight)
             self._png = base64.b64encode(buf.getvalue()).decode("ascii")
